@@ -1,0 +1,1 @@
+"""Dialogs: the YAML format, its validation, the shared state machines and the engine."""

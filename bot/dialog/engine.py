@@ -1,0 +1,304 @@
+"""The engine: one event for one user in, the replies out. Knows nothing of any channel.
+
+A step loads the user's record, runs the event through the dialog's shared state machine
+(attach the user's Turn at its saved state, trigger, detach), follows what the step asks
+for (another dialog, the end, steps that move on by themselves), and saves everything the
+step changed in one transaction. If anything fails, nothing is saved and the user gets a
+short apology: never a traceback.
+
+Engine.handle is synchronous and not thread-safe: callers run it on one thread, one
+event at a time per user (bot.dispatch does both).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bot.clock import Clock
+from bot.dialog.machine import (
+    NEXT,
+    START,
+    DialogMachine,
+    button_trigger,
+    intent_trigger,
+    timer_trigger,
+)
+from bot.dialog.registry import Registry
+from bot.dialog.render import fill, to_html
+from bot.dialog.spec import BEGIN, SEPARATOR, Catalog, DialogSpec, StateSpec
+from bot.dialog.turn import EndDialog, FollowUpRequest, StartDialog, Turn
+from bot.events import Button, Incoming, Kind, Outgoing
+from bot.storage.base import FollowUp, NewFollowUp, StepWrites, Store, UserRecord
+
+log = logging.getLogger(__name__)
+
+MAX_MOVES = 50  # transitions in one step; more means dialogs that keep opening each other
+_NUMBER = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*(?:/\s*\d+)?\s*$")
+
+Classifier = Callable[[str], str | None]
+
+
+class Timers(Protocol):
+    """Whoever runs follow-ups when they fall due (bot.scheduler.FollowUpScheduler)."""
+
+    def schedule(self, followup: FollowUp) -> None: ...
+
+
+class DialogLoopError(RuntimeError):
+    pass
+
+
+@dataclass
+class _Step:
+    user: UserRecord
+    now: Any
+    answers: dict[str, Any]
+    replies: list[Outgoing] = field(default_factory=list)
+    journal: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    followups: list[NewFollowUp] = field(default_factory=list)
+    cancel_followups: bool = False
+    done_followup: int | None = None
+    moves: int = 0
+
+    def writes(self, before: dict[str, Any]) -> StepWrites:
+        changed = {k: v for k, v in self.answers.items() if before.get(k, _MISSING) != v}
+        return StepWrites(self.user, changed, set(before) - set(self.answers), self.journal,
+                          self.followups, self.cancel_followups, self.done_followup)
+
+
+_MISSING = object()
+
+
+class Engine:
+    def __init__(self, catalog: Catalog, registry: Registry, store: Store, clock: Clock,
+                 *, classify: Classifier | None = None, timers: Timers | None = None):
+        self.catalog = catalog
+        self.store = store
+        self.clock = clock
+        self.classify = classify
+        self.timers = timers
+        self.messages = catalog.messages
+        self._action_fns = {name: entry.fn for name, entry in registry.actions.items()}
+        self.machines = {name: DialogMachine(spec, registry, self._enter)
+                         for name, spec in catalog.dialogs.items()}
+
+    # -- the one entry point --------------------------------------------------------------
+
+    def handle(self, event: Incoming) -> list[Outgoing]:
+        now = self.clock.now()
+        user = self.store.load_user(event.user_id)
+        where = f"user {event.user_id}, {event.kind} event, at {user.dialog}:{user.state}"
+        step = _Step(user, now, dict(user.answers))
+        try:
+            self._dispatch(step, event)
+            created = self.store.save_step(step.writes(user.answers), now)
+        except Exception as exc:
+            exc.add_note(where)
+            # The user id and position only: message texts never go to the logs.
+            log.exception("step failed (%s)", where)
+            return [Outgoing(self.messages["error"])]
+        if self.timers:
+            for followup in created:
+                self.timers.schedule(followup)
+        return step.replies
+
+    def resume(self, user_id: int) -> list[Outgoing]:
+        """Where a returning user left off (read-only): the current step again, if any."""
+        user = self.store.load_user(user_id)
+        current = self._current(user)
+        if current is None:
+            return []
+        return [Outgoing(self.messages["resumed"]),
+                *self._render(current[0], current[1], user.answers, last_only=True)]
+
+    # -- events -----------------------------------------------------------------------------
+
+    def _dispatch(self, step: _Step, event: Incoming) -> None:
+        match event.kind:
+            case Kind.COMMAND:
+                self._command(step, event.command)
+            case Kind.BUTTON:
+                self._button(step, event.data)
+            case Kind.TEXT:
+                self._text(step, event.text)
+            case Kind.LOCATION:
+                self._location(step, event)
+            case Kind.TIMER:
+                self._timer(step, event.timer_id)
+
+    def _command(self, step: _Step, command: str) -> None:
+        if command == "cancel":
+            if step.user.dialog is None:
+                self._say(step, "nothing_to_cancel")
+                return
+            step.user.dialog = step.user.state = None
+            step.cancel_followups = True
+            self._say(step, "cancelled")
+            return
+        dialog = self.catalog.by_command(command)
+        if dialog is None:
+            self._say(step, "unknown_command", command=command)
+            return
+        self._start(step, dialog.name)
+
+    def _button(self, step: _Step, data: str) -> None:
+        parts = data.split(SEPARATOR)
+        current = self._current(step.user)
+        if current and len(parts) == 3 and parts[:2] == [current[0].name, current[1].name]:
+            state = current[1]
+            index = int(parts[2]) if parts[2].isdigit() else -1
+            if 0 <= index < len(state.buttons):
+                self._press(step, current[0], state, index)
+                return
+        # An old message's button, or data we never sent: never act on it.
+        self._say(step, "stale_button")
+        self._show_current(step)
+
+    def _press(self, step: _Step, dialog: DialogSpec, state: StateSpec, index: int) -> None:
+        if state.save:
+            step.answers[state.save] = state.buttons[index].value
+        self._fire(step, dialog, state.name, button_trigger(index))
+
+    def _text(self, step: _Step, text: str) -> None:
+        current = self._current(step.user)
+        if current:
+            dialog, state = current
+            typed = text.strip().casefold()
+            for i, button in enumerate(state.buttons):
+                if fill(button.label, step.answers, escape=False).casefold() == typed:
+                    self._press(step, dialog, state, i)
+                    return
+            if state.expect == "text" and text.strip():
+                self._answer(step, dialog, state, text.strip())
+                return
+            if state.expect == "number":
+                number = _parse_number(text)
+                assert state.range is not None  # the validator insists on one
+                low, high = state.range
+                if number is not None and low <= number <= high:
+                    self._answer(step, dialog, state, number)
+                else:
+                    self._say(step, "invalid_number", min=_num(low), max=_num(high))
+                return
+        intent = self.classify(text) if self.classify else None
+        if current and intent and intent in current[1].on:
+            self._fire(step, current[0], current[1].name, intent_trigger(intent))
+            return
+        opened = self.catalog.by_intent(intent) if intent else None
+        if opened:
+            self._start(step, opened.name)
+            return
+        if current and current[1].expect == "location":
+            self._say(step, "expect_location")
+        elif current and current[1].buttons:
+            self._say(step, "choose")
+            self._show_current(step)
+        else:
+            self._say(step, "fallback")
+
+    def _location(self, step: _Step, event: Incoming) -> None:
+        current = self._current(step.user)
+        if current and current[1].expect == "location" and event.location:
+            loc = event.location
+            self._answer(step, current[0], current[1],
+                         {"latitude": loc.latitude, "longitude": loc.longitude})
+        elif current and current[1].expect:
+            self._say(step, "expect_text")
+        else:
+            self._say(step, "fallback")
+
+    def _timer(self, step: _Step, timer_id: int | None) -> None:
+        followup = self.store.followup(timer_id) if timer_id is not None else None
+        if followup is None or followup.user_id != step.user.user_id:
+            return  # handled or cancelled already: a late or repeated job does nothing
+        step.done_followup = followup.id
+        dialog = self.catalog.dialogs.get(followup.dialog)
+        if dialog is None or followup.state not in dialog.states:
+            log.warning("follow-up %s points at %s:%s, which no longer exists",
+                        followup.id, followup.dialog, followup.state)
+            return
+        here = step.user.state if step.user.dialog == dialog.name else BEGIN
+        self._fire(step, dialog, here or BEGIN, timer_trigger(followup.state))
+
+    # -- moving through dialogs ---------------------------------------------------------
+
+    def _answer(self, step: _Step, dialog: DialogSpec, state: StateSpec, value: Any) -> None:
+        if state.save:
+            step.answers[state.save] = value
+        self._fire(step, dialog, state.name, NEXT)
+
+    def _start(self, step: _Step, name: str) -> None:
+        self._fire(step, self.catalog.dialogs[name], BEGIN, START)
+
+    def _fire(self, step: _Step, dialog: DialogSpec, state: str, trigger: str) -> None:
+        step.moves += 1
+        if step.moves > MAX_MOVES:
+            raise DialogLoopError(f"more than {MAX_MOVES} moves in one step at "
+                                  f"{dialog.name}:{state}")
+        turn = Turn(step.user.user_id, dialog, step.answers, step.now, step.replies,
+                    journal=step.journal)
+        if not self.machines[dialog.name].run(turn, state, trigger):
+            raise RuntimeError(f"no branch of {trigger!r} applies at {dialog.name}:{state}")
+        step.user.dialog, step.user.state = dialog.name, turn.state
+        arrived = dialog.states[turn.state]
+        for effect in turn.effects:
+            if isinstance(effect, FollowUpRequest):
+                step.followups.append(NewFollowUp(effect.due, effect.dialog, effect.state))
+        starts = [e.name for e in turn.effects if isinstance(e, StartDialog)]
+        if arrived.end or starts or any(isinstance(e, EndDialog) for e in turn.effects):
+            step.user.dialog = step.user.state = None
+            if starts:
+                self._start(step, starts[-1])
+        elif not arrived.waits:
+            self._fire(step, dialog, arrived.name, NEXT)
+
+    def _enter(self, turn: Turn, state: StateSpec) -> None:
+        """Called by transitions on entering a state: its actions, then its messages."""
+        for call in state.do:
+            self._action_fns[call.name](turn, call.args)
+        turn.replies.extend(self._render(turn.dialog, state, turn.answers))
+
+    # -- replies --------------------------------------------------------------------------
+
+    def _render(self, dialog: DialogSpec, state: StateSpec, answers: dict[str, Any],
+                last_only: bool = False) -> list[Outgoing]:
+        texts = [to_html(t, answers) for t in state.say]
+        if last_only:
+            texts = texts[-1:]
+        buttons = tuple(Button(fill(b.label, answers, escape=False), state.button_data(
+            dialog.name, i)) for i, b in enumerate(state.buttons))
+        if not texts:
+            return []
+        return [Outgoing(t) for t in texts[:-1]] + [Outgoing(texts[-1], buttons)]
+
+    def _show_current(self, step: _Step) -> None:
+        current = self._current(step.user)
+        if current:
+            step.replies.extend(self._render(*current, step.answers, last_only=True))
+        else:
+            self._say(step, "fallback")
+
+    def _say(self, step: _Step, key: str, **values: Any) -> None:
+        step.replies.append(Outgoing(to_html(self.messages[key], values)))
+
+    def _current(self, user: UserRecord) -> tuple[DialogSpec, StateSpec] | None:
+        dialog = self.catalog.dialogs.get(user.dialog or "")
+        if dialog is None or user.state not in dialog.states:
+            return None  # no dialog, or one an author has since removed
+        return dialog, dialog.states[user.state]
+
+
+def _parse_number(text: str) -> float | int | None:
+    match = _NUMBER.match(text)
+    if not match:
+        return None
+    value = float(match.group(1).replace(",", "."))
+    return int(value) if value.is_integer() else value
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if value == int(value) else str(value)

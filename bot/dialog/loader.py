@@ -1,0 +1,126 @@
+"""Load every file of a dialogs folder into a validated Catalog, or report every problem.
+
+Pass one (per file): YAML syntax, duplicate keys, the JSON Schema. Pass two (see
+bot.dialog.validate): cross-references, reachability, dead ends, registry names,
+Telegram's limits. The engine never sees a dialog that did not pass both.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bot.dialog import schema
+from bot.dialog.registry import Registry
+from bot.dialog.spec import Branch, ButtonSpec, Call, Catalog, DialogSpec, StateSpec
+from bot.dialog.validate import Sources, check_catalog
+from bot.dialog.yamlfile import Parsed, parse
+from bot.errors import DialogError, Problem
+
+MESSAGES_KEY = "messages"
+
+
+def load_catalog(directory: str | Path, registry: Registry) -> Catalog:
+    """The validated catalog; raises DialogError listing every problem otherwise."""
+    catalog, problems = check_directory(directory, registry)
+    if problems or catalog is None:
+        raise DialogError(problems)
+    return catalog
+
+
+def check_directory(directory: str | Path, registry: Registry) -> tuple[Catalog | None,
+                                                                         list[Problem]]:
+    folder = Path(directory)
+    if not folder.is_dir():
+        return None, [Problem(str(folder), 1, "no such folder of dialogs")]
+    files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    if not files:
+        return None, [Problem(str(folder), 1, "no dialog files (*.yaml) in this folder")]
+
+    problems: list[Problem] = []
+    dialogs: list[tuple[DialogSpec, Parsed]] = []
+    messages: dict[str, str] | None = None
+    messages_parsed: Parsed | None = None
+    for path in files:
+        shown = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(shown, 1, f"cannot read the file: {exc}"))
+            continue
+        parsed, found = parse(text, shown)
+        problems.extend(found)
+        if parsed is None:
+            continue
+        if parsed.data is None:
+            problems.append(Problem(shown, 1, "the file is empty"))
+            continue
+        found = schema.check(parsed)
+        problems.extend(found)
+        if found:
+            continue
+        if MESSAGES_KEY in parsed.data:
+            if messages_parsed is not None:
+                problems.append(parsed.problem((MESSAGES_KEY,), "messages are already defined "
+                                               f"in {messages_parsed.file}"))
+                continue
+            messages, messages_parsed = dict(parsed.data[MESSAGES_KEY]), parsed
+        else:
+            dialogs.append((build_dialog(parsed), parsed))
+
+    if messages is None:
+        problems.append(Problem(str(folder), 1,
+                                "no messages file: add messages.yaml with the system messages"))
+    problems.extend(check_catalog(Sources(dialogs, messages or {}, messages_parsed), registry))
+    if problems or messages is None:
+        return None, problems
+    return Catalog({d.name: d for d, _ in dialogs}, messages), []
+
+
+def build_dialog(parsed: Parsed) -> DialogSpec:
+    """The typed form of a file that passed the schema."""
+    data = parsed.data
+    states = {name: _state(name, body or {}, parsed) for name, body in data["states"].items()}
+    return DialogSpec(
+        name=data["dialog"], file=parsed.file, start=data["start"], states=states,
+        title=data.get("title", ""), command=data.get("command"),
+        description=data.get("description", ""), intents=tuple(data.get("intents", ())),
+    )
+
+
+def _state(name: str, body: dict[str, Any], parsed: Parsed) -> StateSpec:
+    base = ("states", name)
+    say = body.get("say", ())
+    nxt = body.get("next", ())
+    if isinstance(nxt, str):
+        branches = (Branch(nxt, None, parsed.line((*base, "next"))),)
+    else:
+        branches = tuple(
+            Branch(b["to"], _call(b["if"], (*base, "next", i, "if"), parsed) if "if" in b else None,
+                   parsed.line((*base, "next", i)))
+            for i, b in enumerate(nxt))
+    buttons = tuple(
+        ButtonSpec(label=b["label"], to=b.get("to"), value=b.get("value", b["label"]),
+                   do=_calls(b.get("do", ()), (*base, "buttons", i, "do"), parsed),
+                   line=parsed.line((*base, "buttons", i)))
+        for i, b in enumerate(body.get("buttons", ())))
+    rng = body.get("range")
+    return StateSpec(
+        name=name, line=parsed.line(base),
+        say=(say,) if isinstance(say, str) else tuple(say),
+        buttons=buttons, expect=body.get("expect"),
+        range=(float(rng[0]), float(rng[1])) if rng else None,
+        save=body.get("save"), next=branches, on=dict(body.get("on", {})),
+        do=_calls(body.get("do", ()), (*base, "do"), parsed), end=bool(body.get("end", False)),
+    )
+
+
+def _calls(items: Any, path: tuple[Any, ...], parsed: Parsed) -> tuple[Call, ...]:
+    return tuple(_call(item, (*path, i), parsed) for i, item in enumerate(items))
+
+
+def _call(item: Any, path: tuple[Any, ...], parsed: Parsed) -> Call:
+    if isinstance(item, str):
+        return Call(item, None, parsed.line(path))
+    (name, args), = item.items()
+    return Call(name, args, parsed.line(path))

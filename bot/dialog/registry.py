@@ -1,0 +1,213 @@
+"""The named actions and conditions a dialog file may use.
+
+Names in YAML resolve only through a Registry passed in explicitly: never through an
+import path (transitions would import a dotted name it cannot find on the model), and
+never through a module-level singleton. Each entry also checks its own arguments, so
+`smart-coach validate` reports a bad argument with its file and line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from bot.dialog.spec import DialogSpec
+from bot.dialog.turn import EndDialog, FollowUpRequest, StartDialog, Turn
+
+KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
+DURATION = re.compile(r"^(\d+)\s*([smhd])$")
+UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+@dataclass(frozen=True, slots=True)
+class CheckContext:
+    """What an argument check may look at: the dialog it is in and every dialog's name."""
+
+    dialog: DialogSpec
+    dialog_names: frozenset[str]
+
+
+Check = Callable[[Any, CheckContext], list[str]]
+
+
+def _no_check(args: Any, ctx: CheckContext) -> list[str]:
+    return []
+
+
+def _no_targets(args: Any) -> list[str]:
+    return []
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    fn: Callable[..., Any]
+    check: Check = _no_check
+    # States of the same dialog the entry can lead to (for reachability checks).
+    targets: Callable[[Any], list[str]] = _no_targets
+    doc: str = ""
+
+
+@dataclass
+class Registry:
+    actions: dict[str, Entry] = field(default_factory=dict)
+    conditions: dict[str, Entry] = field(default_factory=dict)
+
+    def action(self, name: str, *, check: Check = _no_check,
+               targets: Callable[[Any], list[str]] = _no_targets) -> Callable[..., Any]:
+        def register(fn: Callable[[Turn, Any], None]) -> Callable[[Turn, Any], None]:
+            self.actions[name] = Entry(fn, check, targets, (fn.__doc__ or "").strip())
+            return fn
+        return register
+
+    def condition(self, name: str, *, check: Check = _no_check) -> Callable[..., Any]:
+        def register(fn: Callable[[Turn, Any], bool]) -> Callable[[Turn, Any], bool]:
+            self.conditions[name] = Entry(fn, check, _no_targets, (fn.__doc__ or "").strip())
+            return fn
+        return register
+
+
+def parse_duration(text: Any) -> timedelta | None:
+    """'15m', '2h', '30s', '1d' -> timedelta; None when it is not one of these."""
+    match = DURATION.match(str(text).strip())
+    if not match:
+        return None
+    return timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
+
+
+# -- argument checks -------------------------------------------------------------------
+
+def _keys(args: Any) -> list[str] | None:
+    items = args if isinstance(args, list) else [args]
+    return items if all(isinstance(k, str) and KEY.match(k) for k in items) else None
+
+
+def _check_keys(args: Any, ctx: CheckContext) -> list[str]:
+    if _keys(args) is None:
+        return ["expects an answer key or a list of keys, e.g. reason or [urge.before, urge.after]"]
+    return []
+
+
+def _check_key_values(args: Any, ctx: CheckContext) -> list[str]:
+    if not isinstance(args, dict) or not args:
+        return ["expects {key: value}, e.g. {mood: good}"]
+    return [f"'{k}' is not a valid answer key" for k in args if not KEY.match(str(k))]
+
+
+def _check_key_numbers(args: Any, ctx: CheckContext) -> list[str]:
+    problems = _check_key_values(args, ctx)
+    if not problems and not all(isinstance(v, int | float) and not isinstance(v, bool)
+                                for v in args.values()):
+        problems.append("expects {key: number}, e.g. {urge.before: 7}")
+    return problems
+
+
+def _check_follow_up(args: Any, ctx: CheckContext) -> list[str]:
+    if not isinstance(args, dict) or set(args) != {"after", "go"}:
+        return ["expects {after: 15m, go: state}"]
+    problems = []
+    if parse_duration(args["after"]) is None:
+        problems.append(f"after: '{args['after']}' is not a duration like 30s, 15m, 2h or 1d")
+    if args["go"] not in ctx.dialog.states:
+        problems.append(f"go: unknown state '{args['go']}'")
+    return problems
+
+
+def _check_start(args: Any, ctx: CheckContext) -> list[str]:
+    if not isinstance(args, str):
+        return ["expects a dialog name, e.g. start: help"]
+    if args not in ctx.dialog_names:
+        return [f"unknown dialog '{args}'"]
+    return []
+
+
+def _check_none(args: Any, ctx: CheckContext) -> list[str]:
+    return [] if args is None else ["takes no arguments"]
+
+
+def _check_journal(args: Any, ctx: CheckContext) -> list[str]:
+    if not isinstance(args, dict) or set(args) != {"kind", "keys"}:
+        return ["expects {kind: name, keys: [answer keys]}"]
+    problems = [] if isinstance(args["kind"], str) and KEY.match(args["kind"]) else [
+        "kind: expects a name such as abc or urge"]
+    if _keys(args["keys"]) is None:
+        problems.append("keys: expects a list of answer keys")
+    return problems
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _as_list(args: Any) -> Iterable[str]:
+    return args if isinstance(args, list) else [args]
+
+
+# -- the default registry ----------------------------------------------------------------
+
+def default_registry() -> Registry:
+    """A fresh registry with smart-coach's built-in actions and conditions."""
+    reg = Registry()
+
+    @reg.action("save", check=_check_key_values)
+    def save(turn: Turn, args: dict[str, Any]) -> None:
+        """Store fixed answers: save: {key: value}."""
+        turn.answers.update({str(k): v for k, v in args.items()})
+
+    @reg.action("clear", check=_check_keys)
+    def clear(turn: Turn, args: Any) -> None:
+        """Forget answers, e.g. before a fresh run of an exercise: clear: [a, b]."""
+        for key in _as_list(args):
+            turn.answers.pop(key, None)
+
+    @reg.action("follow_up", check=_check_follow_up, targets=lambda a: [a["go"]])
+    def follow_up(turn: Turn, args: dict[str, Any]) -> None:
+        """Come back later: follow_up: {after: 15m, go: recheck}."""
+        delay = parse_duration(args["after"])
+        assert delay is not None  # checked by the validator
+        turn.effects.append(FollowUpRequest(turn.now + delay, turn.dialog.name, args["go"]))
+
+    @reg.action("start", check=_check_start)
+    def start(turn: Turn, args: str) -> None:
+        """Open another dialog after this step: start: help."""
+        turn.effects.append(StartDialog(args))
+
+    @reg.action("end", check=_check_none)
+    def end(turn: Turn, args: None) -> None:
+        """End the dialog after this step."""
+        turn.effects.append(EndDialog())
+
+    @reg.action("journal", check=_check_journal)
+    def journal(turn: Turn, args: dict[str, Any]) -> None:
+        """Save answers as a journal entry: journal: {kind: abc, keys: [a, b, c]}."""
+        keys = list(_as_list(args["keys"]))
+        turn.journal.append((args["kind"], {k: turn.answers.get(k) for k in keys}))
+
+    @reg.condition("answered", check=_check_keys)
+    def answered(turn: Turn, args: Any) -> bool:
+        """True when every key given has an answer: answered: reason."""
+        return all(turn.answers.get(k) not in (None, "") for k in _as_list(args))
+
+    @reg.condition("equals", check=_check_key_values)
+    def equals(turn: Turn, args: dict[str, Any]) -> bool:
+        """True when each answer equals the value: equals: {went_well: yes}."""
+        return all(str(turn.answers.get(k)) == str(v) for k, v in args.items())
+
+    @reg.condition("at_least", check=_check_key_numbers)
+    def at_least(turn: Turn, args: dict[str, float]) -> bool:
+        """True when each answer is a number >= the value: at_least: {urge.before: 7}."""
+        return all((n := _number(turn.answers.get(k))) is not None and n >= v
+                   for k, v in args.items())
+
+    @reg.condition("below", check=_check_key_numbers)
+    def below(turn: Turn, args: dict[str, float]) -> bool:
+        """True when each answer is a number < the value: below: {mood: 3}."""
+        return all((n := _number(turn.answers.get(k))) is not None and n < v
+                   for k, v in args.items())
+
+    return reg

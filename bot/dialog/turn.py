@@ -1,0 +1,47 @@
+"""The per-event model the shared state machines run on, and the effects actions ask for.
+
+A Turn lives for one event of one user: the engine attaches it to the dialog's machine
+at the user's saved state, triggers, and detaches it. Actions never do I/O; they record
+effects on the turn, and the engine applies them and saves everything in one go.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.dialog.spec import DialogSpec
+from bot.events import Outgoing
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpRequest:
+    due: datetime
+    dialog: str
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class StartDialog:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class EndDialog:
+    pass
+
+
+Effect = FollowUpRequest | StartDialog | EndDialog
+
+
+@dataclass(eq=False)
+class Turn:
+    user_id: int
+    dialog: DialogSpec
+    answers: dict[str, Any]
+    now: datetime
+    replies: list[Outgoing] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
+    journal: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    state: str = ""  # set by transitions

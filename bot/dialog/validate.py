@@ -1,0 +1,257 @@
+"""Pass two of validation: what the schema cannot see.
+
+Targets that do not exist, states nobody can reach, dead ends, steps that loop without
+waiting, unknown actions and conditions (and their arguments), placeholders no dialog
+ever fills, Telegram's 64-byte button data limit, and clashes between dialogs.
+transitions itself only notices a bad target when the event fires, in front of a user.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from bot.dialog.registry import CheckContext, Entry, Registry
+from bot.dialog.render import placeholders
+from bot.dialog.spec import Call, DialogSpec, StateSpec
+from bot.dialog.yamlfile import Parsed
+from bot.errors import Problem
+
+CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for a button's callback_data
+RESERVED_COMMANDS = {"cancel"}
+# Placeholders the engine fills in system messages, besides stored answers.
+MESSAGE_PLACEHOLDERS = {"invalid_number": {"min", "max"}, "unknown_command": {"command"}}
+
+
+@dataclass
+class Sources:
+    dialogs: list[tuple[DialogSpec, Parsed]]
+    messages: dict[str, str]
+    messages_parsed: Parsed | None
+
+
+def check_catalog(sources: Sources, registry: Registry) -> list[Problem]:
+    problems: list[Problem] = []
+    names = frozenset(d.name for d, _ in sources.dialogs)
+    saved = _saved_keys(d for d, _ in sources.dialogs)
+    problems += _clashes(sources.dialogs)
+    for dialog, parsed in sources.dialogs:
+        ctx = CheckContext(dialog, names)
+        problems += _check_dialog(dialog, parsed, registry, ctx, saved)
+    parsed_messages = sources.messages_parsed
+    for key, text in sources.messages.items():
+        assert parsed_messages is not None
+        keys, bad = placeholders(text)
+        where = ("messages", key)
+        problems += [parsed_messages.problem(where, f"message '{key}': {m}") for m in bad]
+        allowed = MESSAGE_PLACEHOLDERS.get(key, set())
+        problems += [parsed_messages.problem(where, f"message '{key}' uses {{{k}}}, which "
+                                             "nothing fills in here")
+                     for k in keys if k not in allowed and k not in saved]
+    return problems
+
+
+def _clashes(dialogs: list[tuple[DialogSpec, Parsed]]) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    commands: dict[str, str] = {}
+    intents: dict[str, str] = {}
+    for dialog, parsed in dialogs:
+        if dialog.name in seen:
+            problems.append(parsed.problem(("dialog",), f"dialog '{dialog.name}' is already "
+                                           f"defined in {seen[dialog.name]}"))
+        seen.setdefault(dialog.name, dialog.file)
+        if dialog.command in RESERVED_COMMANDS:
+            problems.append(parsed.problem(("command",), f"/{dialog.command} is built in; "
+                                           "choose another command"))
+        elif dialog.command and dialog.command in commands:
+            problems.append(parsed.problem(("command",), f"/{dialog.command} already opens "
+                                           f"dialog '{commands[dialog.command]}'"))
+        elif dialog.command:
+            commands[dialog.command] = dialog.name
+            if not dialog.description:
+                problems.append(parsed.problem(("command",), "a dialog with a command needs a "
+                                               "description for the command menu"))
+        for i, intent in enumerate(dialog.intents):
+            if intent in intents:
+                problems.append(parsed.problem(("intents", i), f"intent '{intent}' already opens "
+                                               f"dialog '{intents[intent]}'"))
+            intents.setdefault(intent, dialog.name)
+    return problems
+
+
+def _saved_keys(dialogs: Iterable[DialogSpec]) -> set[str]:
+    """Every answer key some dialog stores, by `save:` or by the save action."""
+    keys: set[str] = set()
+    for dialog in dialogs:
+        for state in dialog.states.values():
+            if state.save:
+                keys.add(state.save)
+            for call in _all_calls(state):
+                if call.name == "save" and isinstance(call.args, dict):
+                    keys.update(str(k) for k in call.args)
+    return keys
+
+
+def _all_calls(state: StateSpec) -> Iterator[Call]:
+    yield from state.do
+    for button in state.buttons:
+        yield from button.do
+
+
+def _suggest(name: str, options: Iterable[str]) -> str:
+    hint = difflib.get_close_matches(name, list(options), n=1)
+    return f" (did you mean '{hint[0]}'?)" if hint else ""
+
+
+def _check_dialog(dialog: DialogSpec, parsed: Parsed, registry: Registry, ctx: CheckContext,
+                  saved: set[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    states = dialog.states
+
+    def target(name: str | None, line: int, what: str) -> None:
+        if name is not None and name not in states:
+            problems.append(Problem(dialog.file, line, f"{what} goes to unknown state "
+                                    f"'{name}'{_suggest(name, states)}"))
+
+    if dialog.start not in states:
+        problems.append(parsed.problem(("start",), f"start: unknown state '{dialog.start}'"
+                                       f"{_suggest(dialog.start, states)}"))
+    for state in states.values():
+        here = f"state '{state.name}'"
+        problems += _check_state_shape(dialog, state)
+        for i, button in enumerate(state.buttons, 1):
+            target(button.to, button.line, f"{here}, button {i} '{button.label}'")
+        for branch in state.next:
+            target(branch.to, branch.line, f"{here}, next")
+        for intent, dest in state.on.items():
+            target(dest, parsed.line(("states", state.name, "on", intent)),
+                   f"{here}, on '{intent}'")
+        for call in _all_calls(state):
+            problems += _check_call(call, registry.actions, "action", here, dialog, ctx)
+        for branch in state.next:
+            if branch.when:
+                problems += _check_call(branch.when, registry.conditions, "condition", here,
+                                        dialog, ctx)
+        for i, button in enumerate(state.buttons):
+            data = state.button_data(dialog.name, i)
+            size = len(data.encode("utf-8"))
+            if size > CALLBACK_DATA_LIMIT:
+                problems.append(Problem(dialog.file, button.line,
+                                        f"{here}: button data '{data}' is {size} bytes; Telegram "
+                                        f"allows {CALLBACK_DATA_LIMIT}: shorten the dialog or "
+                                        "state name"))
+        for text, line in _texts(state, parsed):
+            keys, bad = placeholders(text)
+            problems += [Problem(dialog.file, line, f"{here}: {m}") for m in bad]
+            problems += [Problem(dialog.file, line, f"{here}: uses {{{k}}}, which no dialog "
+                                 f"saves{_suggest(k, saved)}") for k in keys if k not in saved]
+    if not problems:
+        problems += _check_graph(dialog, registry)
+    return problems
+
+
+def _texts(state: StateSpec, parsed: Parsed) -> Iterator[tuple[str, int]]:
+    base = ("states", state.name)
+    for i, text in enumerate(state.say):
+        yield text, parsed.line((*base, "say", i) if len(state.say) > 1 else (*base, "say"))
+    for button in state.buttons:
+        yield button.label, button.line
+
+
+def _check_state_shape(dialog: DialogSpec, state: StateSpec) -> list[Problem]:
+    here = f"state '{state.name}'"
+    out: list[str] = []
+    if state.end and (state.buttons or state.expect or state.next):
+        out.append(f"{here} ends the dialog, so it cannot also have buttons, expect or next")
+    if not state.say and state.waits:
+        out.append(f"{here} has nothing to say: add say")
+    if not state.end and not state.buttons and not state.next:
+        out.append(f"{here} has no way out: add buttons, next, or end: true")
+    if state.expect and not state.next:
+        out.append(f"{here} expects an answer but has no next")
+    if state.buttons and not state.next:
+        for i, button in enumerate(state.buttons, 1):
+            if button.to is None:
+                out.append(f"{here}, button {i} '{button.label}' has no to, and the state "
+                           "has no next")
+    if state.expect == "number" and not state.range:
+        out.append(f"{here} expects a number: add its range, e.g. range: [0, 10]")
+    if state.range and state.expect != "number":
+        out.append(f"{here} has a range but does not expect a number")
+    if state.range and state.range[0] > state.range[1]:
+        out.append(f"{here}: range [{state.range[0]:g}, {state.range[1]:g}] is the wrong way round")
+    if state.save and not (state.expect or state.buttons):
+        out.append(f"{here} saves an answer but asks for none (add expect or buttons)")
+    for i, branch in enumerate(state.next[:-1], 1):
+        if branch.when is None:
+            out.append(f"{here}: next branch {i} has no if, so the branches after it "
+                       "are never taken")
+    if state.next and state.next[-1].when is not None:
+        out.append(f"{here}: the last branch of next needs no if, so there is always a way on")
+    return [Problem(dialog.file, state.line, m) for m in out]
+
+
+def _check_call(call: Call, entries: dict[str, Entry], kind: str, here: str,
+                dialog: DialogSpec, ctx: CheckContext) -> list[Problem]:
+    entry = entries.get(call.name)
+    if entry is None:
+        return [Problem(dialog.file, call.line, f"{here}: unknown {kind} '{call.name}'"
+                        f"{_suggest(call.name, entries)} (known: {', '.join(sorted(entries))})")]
+    return [Problem(dialog.file, call.line, f"{here}: {kind} '{call.name}' {m}")
+            for m in entry.check(call.args, ctx)]
+
+
+def _successors(state: StateSpec, registry: Registry) -> list[str]:
+    found = [b.to for b in state.buttons if b.to] + [b.to for b in state.next]
+    found += list(state.on.values())
+    for call in _all_calls(state):
+        found += registry.actions[call.name].targets(call.args)
+    return found
+
+
+def _check_graph(dialog: DialogSpec, registry: Registry) -> list[Problem]:
+    """Reachability from start, and loops of steps that never wait for the user."""
+    problems: list[Problem] = []
+    seen = {dialog.start}
+    todo = [dialog.start]
+    while todo:
+        for nxt in _successors(dialog.states[todo.pop()], registry):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    for state in dialog.states.values():
+        if state.name not in seen:
+            problems.append(Problem(dialog.file, state.line, f"state '{state.name}' cannot be "
+                                    f"reached from start '{dialog.start}'"))
+    # A cycle made only of steps that move on by themselves would never stop.
+    moving = {n for n, s in dialog.states.items() if not s.waits}
+    reported: set[str] = set()
+    for name in sorted(moving):
+        cycle = _cycle_from(name, dialog, moving)
+        if cycle and not reported.intersection(cycle):
+            reported.update(cycle)
+            loop = " -> ".join([*cycle, cycle[0]])
+            problems.append(Problem(dialog.file, dialog.states[name].line,
+                                    f"states {loop} loop forever without waiting for the user"))
+    return problems
+
+
+def _cycle_from(start: str, dialog: DialogSpec, moving: set[str]) -> list[str] | None:
+    path: list[str] = []
+
+    def visit(name: str) -> list[str] | None:
+        if name in path:
+            return path[path.index(name):]
+        if name not in moving:
+            return None
+        path.append(name)
+        for branch in dialog.states[name].next:
+            found = visit(branch.to)
+            if found:
+                return found
+        path.pop()
+        return None
+
+    return visit(start)

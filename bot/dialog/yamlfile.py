@@ -1,0 +1,107 @@
+"""Parse YAML keeping the line of every key and item, and reject duplicate keys.
+
+PyYAML's safe_load silently keeps the last of two equal keys and forgets where
+things were; dialog authors need both caught and every error tied to a line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from bot.errors import Problem
+
+Path = tuple[str | int, ...]
+
+
+@dataclass
+class Parsed:
+    """Plain data (dicts, lists, scalars) plus the 1-based line of each path in it."""
+
+    file: str
+    data: Any
+    lines: dict[Path, int] = field(default_factory=dict)
+
+    def line(self, path: Path) -> int:
+        """The line of `path`, or of its nearest ancestor that has one."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get((), 1)
+
+    def problem(self, path: Path, message: str) -> Problem:
+        return Problem(self.file, self.line(path), message)
+
+
+def parse(text: str, file: str) -> tuple[Parsed | None, list[Problem]]:
+    """Parse one YAML document. Returns (None, problems) when it cannot be read at all."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        what = exc.problem or exc.context or "unreadable YAML"
+        return None, [Problem(file, line, f"YAML syntax error: {what}")]
+    except yaml.YAMLError as exc:  # e.g. a reader error on bad bytes
+        return None, [Problem(file, 1, f"YAML syntax error: {exc}")]
+    finally:
+        loader.dispose()
+    parsed = Parsed(file, None)
+    if node is None:
+        return parsed, []
+    problems: list[Problem] = []
+    parsed.data = _convert(node, (), parsed, problems, yaml.SafeLoader(""))
+    return parsed, problems
+
+
+def _convert(
+    node: yaml.Node, path: Path, parsed: Parsed, problems: list[Problem], ctor: yaml.SafeLoader
+) -> Any:
+    parsed.lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _scalar(key_node, ctor)
+            if not isinstance(key, str | int | float | bool) and key is not None:
+                problems.append(Problem(parsed.file, key_node.start_mark.line + 1,
+                                        "a key must be a plain word"))
+                continue
+            key = str(key) if key is not None else "null"
+            child = (*path, key)
+            if key in result:
+                first = parsed.lines[child]
+                problems.append(Problem(parsed.file, key_node.start_mark.line + 1,
+                                        f"duplicate key '{key}' (first defined on line {first})"))
+                continue
+            parsed.lines[child] = key_node.start_mark.line + 1
+            result[key] = _convert(value_node, child, parsed, problems, ctor)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_convert(item, (*path, i), parsed, problems, ctor)
+                for i, item in enumerate(node.value)]
+    return _scalar(node, ctor)
+
+
+def _scalar(node: yaml.Node, ctor: yaml.SafeLoader) -> Any:
+    if not isinstance(node, yaml.ScalarNode):
+        return node  # reported by the caller as a bad key
+    try:
+        return ctor.construct_object(node, deep=True)
+    except yaml.YAMLError:
+        return node.value  # e.g. an invalid timestamp: keep the text
+
+
+def walk(data: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
+    """Every (path, value) in plain data, depth first."""
+    yield path, data
+    if isinstance(data, dict):
+        for k, v in data.items():
+            yield from walk(v, (*path, k))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from walk(v, (*path, i))

@@ -1,0 +1,78 @@
+"""The engine's boundary: what a channel hands in (Incoming) and gets back (Outgoing).
+
+These types are all a channel needs to know about the engine. They carry plain data
+only, so the console, Telegram and the tests speak the same language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    BUTTON = "button"
+    COMMAND = "command"
+    LOCATION = "location"
+    TIMER = "timer"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One event for one user. Build it with the class methods below."""
+
+    user_id: int
+    kind: Kind
+    text: str = ""  # free text; the command's arguments for COMMAND
+    command: str = ""  # without the leading slash, lower case
+    data: str = ""  # a button's data as sent back by the channel
+    location: Location | None = None
+    timer_id: int | None = None  # the follow-up that fired
+
+    @classmethod
+    def message(cls, user_id: int, text: str) -> Incoming:
+        """Free text as typed; a leading '/word' becomes a command."""
+        stripped = text.strip()
+        if stripped.startswith("/") and len(stripped) > 1:
+            head, _, rest = stripped[1:].partition(" ")
+            # Telegram appends "@BotName" to commands tapped in menus.
+            name = head.split("@", 1)[0].lower()
+            if name:
+                return cls(user_id, Kind.COMMAND, text=rest.strip(), command=name)
+        return cls(user_id, Kind.TEXT, text=text)
+
+    @classmethod
+    def button(cls, user_id: int, data: str) -> Incoming:
+        return cls(user_id, Kind.BUTTON, data=data)
+
+    @classmethod
+    def shared_location(cls, user_id: int, latitude: float, longitude: float) -> Incoming:
+        return cls(user_id, Kind.LOCATION, location=Location(latitude, longitude))
+
+    @classmethod
+    def timer(cls, user_id: int, timer_id: int) -> Incoming:
+        return cls(user_id, Kind.TIMER, timer_id=timer_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    data: str  # at most 64 bytes: Telegram's callback_data limit
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One reply. `text` is in the Telegram HTML subset (<b>, <i>, entities escaped);
+    channels without formatting strip the tags (see bot.dialog.render.to_plain)."""
+
+    text: str = ""
+    buttons: tuple[Button, ...] = ()
+    photo: bytes | None = None
+    location: Location | None = None

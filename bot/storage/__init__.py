@@ -1,0 +1,1 @@
+"""Where users' positions and answers live: a small protocol, SQLite and in-memory stores."""

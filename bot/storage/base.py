@@ -1,0 +1,85 @@
+"""The storage protocol and the records that cross it.
+
+The engine reads one user's record at the start of a step and hands back everything
+the step changed as one StepWrites, which a store saves in a single transaction: a
+crash leaves either the whole step or none of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+
+@dataclass
+class UserRecord:
+    user_id: int
+    dialog: str | None = None  # the dialog in progress, if any
+    state: str | None = None  # its current state
+    answers: dict[str, Any] = field(default_factory=dict)
+    language: str = "en"
+    timezone: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    active: bool = True
+    known: bool = False  # False until the first step is saved
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """A scheduled return to a dialog step (e.g. "how's the urge now?" in 15 minutes)."""
+
+    id: int
+    user_id: int
+    due: datetime  # aware, UTC
+    dialog: str
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewFollowUp:
+    due: datetime
+    dialog: str
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    id: int
+    user_id: int
+    kind: str
+    data: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass
+class StepWrites:
+    """Everything one engine step changes for one user."""
+
+    user: UserRecord
+    set_answers: dict[str, Any] = field(default_factory=dict)
+    removed_answers: set[str] = field(default_factory=set)
+    journal: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    new_followups: list[NewFollowUp] = field(default_factory=list)
+    cancel_followups: bool = False  # drop every pending follow-up of the user
+    done_followup: int | None = None  # the follow-up this step handled
+
+
+class Store(Protocol):
+    def load_user(self, user_id: int) -> UserRecord:
+        """The user's record; a fresh, unsaved one for someone new."""
+        ...
+
+    def save_step(self, writes: StepWrites, now: datetime) -> list[FollowUp]:
+        """Save one step atomically; returns the follow-ups it created."""
+        ...
+
+    def followup(self, followup_id: int) -> FollowUp | None: ...
+
+    def pending_followups(self, until: datetime | None = None) -> list[FollowUp]:
+        """Follow-ups not yet handled, due at or before `until` (all if None), by due time."""
+        ...
+
+    def journal(self, user_id: int) -> list[JournalEntry]: ...
+
+    def close(self) -> None: ...

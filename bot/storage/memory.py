@@ -1,0 +1,80 @@
+"""An in-memory store for fast tests. Everything goes through JSON, as in SQLite, so a
+value that could not be saved for real (a datetime, an object) fails here too."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime
+from typing import Any
+
+from bot.storage.base import FollowUp, JournalEntry, StepWrites, UserRecord
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._users: dict[int, str] = {}
+        self._answers: dict[int, dict[str, str]] = {}
+        self._journal: list[tuple[int, int, str, str, datetime]] = []
+        self._followups: dict[int, FollowUp] = {}
+        self._next_id = 1
+        self._lock = threading.Lock()
+
+    def load_user(self, user_id: int) -> UserRecord:
+        with self._lock:
+            raw = self._users.get(user_id)
+            if raw is None:
+                return UserRecord(user_id)
+            fields = json.loads(raw)
+            answers = {k: json.loads(v) for k, v in self._answers.get(user_id, {}).items()}
+            return UserRecord(user_id, answers=answers, known=True, **fields)
+
+    def save_step(self, writes: StepWrites, now: datetime) -> list[FollowUp]:
+        user = writes.user
+        fields: dict[str, Any] = {"dialog": user.dialog, "state": user.state,
+                                  "language": user.language, "timezone": user.timezone,
+                                  "settings": user.settings, "active": user.active}
+        encoded = json.dumps(fields)
+        set_answers = {k: json.dumps(v) for k, v in writes.set_answers.items()}
+        journal = [(kind, json.dumps(data)) for kind, data in writes.journal]
+        with self._lock:
+            self._users[user.user_id] = encoded
+            answers = self._answers.setdefault(user.user_id, {})
+            answers.update(set_answers)
+            for key in writes.removed_answers:
+                answers.pop(key, None)
+            for kind, data in journal:
+                self._journal.append((self._take_id(), user.user_id, kind, data, now))
+            if writes.cancel_followups:
+                for fid in [f.id for f in self._followups.values()
+                            if f.user_id == user.user_id]:
+                    del self._followups[fid]
+            if writes.done_followup is not None:
+                self._followups.pop(writes.done_followup, None)
+            created = []
+            for new in writes.new_followups:
+                follow = FollowUp(self._take_id(), user.user_id, new.due, new.dialog, new.state)
+                self._followups[follow.id] = follow
+                created.append(follow)
+            return created
+
+    def _take_id(self) -> int:
+        self._next_id += 1
+        return self._next_id - 1
+
+    def followup(self, followup_id: int) -> FollowUp | None:
+        with self._lock:
+            return self._followups.get(followup_id)
+
+    def pending_followups(self, until: datetime | None = None) -> list[FollowUp]:
+        with self._lock:
+            found = [f for f in self._followups.values() if until is None or f.due <= until]
+        return sorted(found, key=lambda f: (f.due, f.id))
+
+    def journal(self, user_id: int) -> list[JournalEntry]:
+        with self._lock:
+            return [JournalEntry(i, u, kind, json.loads(data), at)
+                    for i, u, kind, data, at in self._journal if u == user_id]
+
+    def close(self) -> None:
+        pass

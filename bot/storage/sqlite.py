@@ -1,0 +1,174 @@
+"""The SQLite store (sqlite-utils), the default: WAL mode, migrations, one lock.
+
+One connection shared by every thread (check_same_thread=False) behind one lock: the
+engine runs steps on a single worker thread anyway, and SQLite serialises writers.
+synchronous=NORMAL in WAL mode survives a killed process (only a power cut can lose the
+last commits); secure_delete overwrites deleted rows instead of leaving them in free pages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database, Migrations
+
+from bot.storage.base import FollowUp, JournalEntry, StepWrites, UserRecord
+
+migrations = Migrations("smart-coach")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db["users"].create({
+        "id": int, "language": str, "timezone": str, "settings": str, "active": int,
+        "created_at": str, "updated_at": str,
+    }, pk="id")
+    db["conversations"].create({"user_id": int, "dialog": str, "state": str,
+                                "updated_at": str}, pk="user_id")
+    db["answers"].create({"user_id": int, "key": str, "value": str, "updated_at": str},
+                         pk=("user_id", "key"))
+    db["journal"].create({"id": int, "user_id": int, "kind": str, "data": str,
+                          "created_at": str}, pk="id")
+    db["journal"].create_index(["user_id"])
+    db["urges"].create({
+        "id": int, "user_id": int, "at": str, "strength_before": int, "strength_after": int,
+        "minutes": int, "trigger": str, "place": str, "coping": str, "used": int,
+        "next_time": str, "created_at": str,
+    }, pk="id")
+    db["urges"].create_index(["user_id", "at"])
+    db["checkins"].create({
+        "id": int, "user_id": int, "day": str, "mood": int, "urges": int, "went_well": str,
+        "note": str, "created_at": str,
+    }, pk="id")
+    db["checkins"].create_index(["user_id", "day"], unique=True)
+    db["followups"].create({"id": int, "user_id": int, "due_at": str, "dialog": str,
+                            "state": str, "created_at": str}, pk="id")
+    db["followups"].create_index(["due_at"])
+    db["followups"].create_index(["user_id"])
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _dt(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def _private_file(path: Path) -> None:
+    """Create the database file readable by its owner only, before SQLite opens it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+
+
+class SqliteStore:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            _private_file(self.path)
+        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()
+        self.db = Database(conn)
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "secure_delete=ON",
+                       "foreign_keys=ON", "busy_timeout=5000"):
+            conn.execute(f"PRAGMA {pragma}")
+        migrations.apply(self.db)
+
+    def schema_version(self) -> list[str]:
+        return [m.name for m in migrations.applied(self.db)]
+
+    def load_user(self, user_id: int) -> UserRecord:
+        with self._lock:
+            row = next(self.db.query("select * from users where id = ?", [user_id]), None)
+            record = UserRecord(user_id)
+            if row is None:
+                return record
+            record.known = True
+            record.language = row["language"] or "en"
+            record.timezone = row["timezone"]
+            record.settings = json.loads(row["settings"] or "{}")
+            record.active = bool(row["active"])
+            conv = next(self.db.query("select dialog, state from conversations "
+                                      "where user_id = ?", [user_id]), None)
+            if conv:
+                record.dialog, record.state = conv["dialog"], conv["state"]
+            record.answers = {r["key"]: json.loads(r["value"]) for r in self.db.query(
+                "select key, value from answers where user_id = ?", [user_id])}
+            return record
+
+    def save_step(self, writes: StepWrites, now: datetime) -> list[FollowUp]:
+        user, stamp = writes.user, _iso(now)
+        created: list[FollowUp] = []
+        with self._lock, self.db.atomic():
+            self.db.execute(
+                "insert into users (id, language, timezone, settings, active, created_at, "
+                "updated_at) values (?, ?, ?, ?, ?, ?, ?) on conflict(id) do update set "
+                "language = excluded.language, timezone = excluded.timezone, "
+                "settings = excluded.settings, active = excluded.active, "
+                "updated_at = excluded.updated_at",
+                [user.user_id, user.language, user.timezone, json.dumps(user.settings),
+                 int(user.active), stamp, stamp])
+            if user.dialog:
+                self.db["conversations"].upsert({"user_id": user.user_id, "dialog": user.dialog,
+                                                 "state": user.state, "updated_at": stamp},
+                                                pk="user_id")
+            else:
+                self.db.execute("delete from conversations where user_id = ?", [user.user_id])
+            if writes.set_answers:
+                self.db["answers"].upsert_all(
+                    [{"user_id": user.user_id, "key": k, "value": json.dumps(v),
+                      "updated_at": stamp} for k, v in writes.set_answers.items()],
+                    pk=("user_id", "key"))
+            for key in writes.removed_answers:
+                self.db.execute("delete from answers where user_id = ? and key = ?",
+                                [user.user_id, key])
+            for kind, data in writes.journal:
+                self.db["journal"].insert({"user_id": user.user_id, "kind": kind,
+                                           "data": json.dumps(data), "created_at": stamp})
+            if writes.cancel_followups:
+                self.db.execute("delete from followups where user_id = ?", [user.user_id])
+            if writes.done_followup is not None:
+                self.db.execute("delete from followups where id = ?", [writes.done_followup])
+            for new in writes.new_followups:
+                table = self.db["followups"]
+                table.insert({"user_id": user.user_id, "due_at": _iso(new.due),
+                              "dialog": new.dialog, "state": new.state, "created_at": stamp})
+                assert table.last_pk is not None
+                created.append(FollowUp(int(table.last_pk), user.user_id,
+                                        _dt(_iso(new.due)), new.dialog, new.state))
+        return created
+
+    def followup(self, followup_id: int) -> FollowUp | None:
+        with self._lock:
+            row = next(self.db.query("select * from followups where id = ?", [followup_id]),
+                       None)
+        return _followup(row) if row else None
+
+    def pending_followups(self, until: datetime | None = None) -> list[FollowUp]:
+        sql, params = "select * from followups", []  # type: tuple[str, list[Any]]
+        if until is not None:
+            sql, params = sql + " where due_at <= ?", [_iso(until)]
+        with self._lock:
+            return [_followup(r) for r in self.db.query(sql + " order by due_at, id", params)]
+
+    def journal(self, user_id: int) -> list[JournalEntry]:
+        with self._lock:
+            return [JournalEntry(r["id"], r["user_id"], r["kind"], json.loads(r["data"]),
+                                 _dt(r["created_at"]))
+                    for r in self.db.query("select * from journal where user_id = ? "
+                                           "order by id", [user_id])]
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.conn.close()
+
+
+def _followup(row: dict[str, Any]) -> FollowUp:
+    return FollowUp(row["id"], row["user_id"], _dt(row["due_at"]), row["dialog"], row["state"])
