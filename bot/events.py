@@ -76,3 +76,4 @@ class Outgoing:
     buttons: tuple[Button, ...] = ()
     photo: bytes | None = None
     location: Location | None = None
+    expect: str | None = None  # the typed answer the step waits for: text, number, location

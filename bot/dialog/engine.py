@@ -16,6 +16,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.clock import Clock
@@ -55,7 +56,7 @@ class DialogLoopError(RuntimeError):
 @dataclass
 class _Step:
     user: UserRecord
-    now: Any
+    now: datetime
     answers: dict[str, Any]
     replies: list[Outgoing] = field(default_factory=list)
     journal: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -75,12 +76,14 @@ _MISSING = object()
 
 class Engine:
     def __init__(self, catalog: Catalog, registry: Registry, store: Store, clock: Clock,
-                 *, classify: Classifier | None = None, timers: Timers | None = None):
+                 *, classify: Classifier | None = None, timers: Timers | None = None,
+                 followup_grace: timedelta = timedelta(hours=1)):
         self.catalog = catalog
         self.store = store
         self.clock = clock
         self.classify = classify
         self.timers = timers
+        self.followup_grace = followup_grace
         self.messages = catalog.messages
         self._action_fns = {name: entry.fn for name, entry in registry.actions.items()}
         self.machines = {name: DialogMachine(spec, registry, self._enter)
@@ -167,11 +170,10 @@ class Engine:
         current = self._current(step.user)
         if current:
             dialog, state = current
-            typed = text.strip().casefold()
-            for i, button in enumerate(state.buttons):
-                if fill(button.label, step.answers, escape=False).casefold() == typed:
-                    self._press(step, dialog, state, i)
-                    return
+            index = self._typed_choice(state, text, step.answers)
+            if index is not None:
+                self._press(step, dialog, state, index)
+                return
             if state.expect == "text" and text.strip():
                 self._answer(step, dialog, state, text.strip())
                 return
@@ -200,6 +202,17 @@ class Engine:
         else:
             self._say(step, "fallback")
 
+    @staticmethod
+    def _typed_choice(state: StateSpec, text: str, answers: dict[str, Any]) -> int | None:
+        """A button chosen by typing its words, or its number where no number is asked."""
+        typed = text.strip().casefold()
+        for i, button in enumerate(state.buttons):
+            if fill(button.label, answers, escape=False).casefold() == typed:
+                return i
+        if state.expect != "number" and typed.isdigit() and 1 <= int(typed) <= len(state.buttons):
+            return int(typed) - 1
+        return None
+
     def _location(self, step: _Step, event: Incoming) -> None:
         current = self._current(step.user)
         if current and current[1].expect == "location" and event.location:
@@ -216,6 +229,11 @@ class Engine:
         if followup is None or followup.user_id != step.user.user_id:
             return  # handled or cancelled already: a late or repeated job does nothing
         step.done_followup = followup.id
+        if step.now - followup.due > self.followup_grace:
+            # "It's been 15 minutes" hours later would be wrong: skip it.
+            log.info("follow-up %s for user %s skipped: %s late", followup.id,
+                     followup.user_id, step.now - followup.due)
+            return
         dialog = self.catalog.dialogs.get(followup.dialog)
         if dialog is None or followup.state not in dialog.states:
             log.warning("follow-up %s points at %s:%s, which no longer exists",
@@ -273,7 +291,8 @@ class Engine:
             dialog.name, i)) for i, b in enumerate(state.buttons))
         if not texts:
             return []
-        return [Outgoing(t) for t in texts[:-1]] + [Outgoing(texts[-1], buttons)]
+        return [Outgoing(t) for t in texts[:-1]] + [Outgoing(texts[-1], buttons,
+                                                              expect=state.expect)]
 
     def _show_current(self, step: _Step) -> None:
         current = self._current(step.user)

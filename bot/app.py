@@ -1,0 +1,59 @@
+"""The composition root: wire dialogs, store, engine, dispatcher and follow-ups.
+
+build_app has no side effects beyond opening the database it is told to; channels
+(console, Telegram, tests) call it and then drive app.dispatcher.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from bot.clock import Clock, SystemClock
+from bot.config import Config
+from bot.dialog.engine import Classifier, Engine
+from bot.dialog.loader import load_catalog
+from bot.dialog.registry import Registry, default_registry
+from bot.dialog.spec import Catalog
+from bot.dispatch import Deliver, Dispatcher
+from bot.scheduler import FollowUpScheduler
+from bot.storage.base import Store
+from bot.storage.sqlite import SqliteStore
+
+
+@dataclass
+class App:
+    config: Config
+    catalog: Catalog
+    store: Store
+    engine: Engine
+    dispatcher: Dispatcher
+    clock: Clock
+    scheduler: FollowUpScheduler | None = field(default=None)
+
+    def start_followups(self, deliver: Deliver) -> int:
+        """Start running follow-ups (inside the event loop); returns how many were pending."""
+        scheduler = FollowUpScheduler(
+            self.store, lambda event: self.dispatcher.process(event, deliver), self.clock,
+            self.engine.followup_grace)
+        self.engine.timers = scheduler
+        self.scheduler = scheduler
+        return scheduler.start()
+
+    def close(self) -> None:
+        if self.scheduler:
+            self.scheduler.shutdown()
+        self.dispatcher.close()
+        self.store.close()
+
+
+def build_app(config: Config, *, store: Store | None = None, clock: Clock | None = None,
+              registry: Registry | None = None, classify: Classifier | None = None) -> App:
+    """Raises DialogError if the dialogs are invalid, before touching the database."""
+    registry = registry or default_registry()
+    catalog = load_catalog(config.dialogs_path, registry)
+    store = store if store is not None else SqliteStore(config.db_path)
+    clock = clock or SystemClock()
+    engine = Engine(catalog, registry, store, clock, classify=classify,
+                    followup_grace=timedelta(minutes=config.followups.grace_minutes))
+    return App(config, catalog, store, engine, Dispatcher(engine), clock)

@@ -1,0 +1,85 @@
+"""The terminal chat: the engine in a terminal, for dialog authors and first-time users.
+
+Messages are printed as plain text; buttons become numbered choices (type the number or
+the words: the engine matches either); commands work as on Telegram; `/location LAT LON` shares a location; follow-ups
+arrive while you wait. Same engine, same database as the Telegram bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import TextIO
+
+from bot.app import App
+from bot.dialog.render import to_plain
+from bot.events import Incoming, Outgoing
+
+QUIT = {"/quit", "/exit"}
+HINTS = {"number": "(type a number)", "location": "(share one with /location LAT LON)"}
+
+
+class ConsoleChat:
+    def __init__(self, app: App, user_id: int, stdin: TextIO, stdout: TextIO):
+        self.app, self.user_id = app, user_id
+        self._in, self._out = stdin, stdout
+
+    async def run(self) -> None:
+        self._print(f"smart-coach chat · you are user {self.user_id} · "
+                    f"database {self.app.config.db_path}")
+        self._print("Type /start to begin, /help for the menu, /quit to leave.\n")
+        await self.deliver(self.user_id,
+                           await self.app.dispatcher.run(self.app.engine.resume, self.user_id))
+        self.app.start_followups(self.deliver)
+        lines = self._read_lines()
+        while (line := await lines.get()) is not None:
+            text = line.strip()
+            if not text:
+                continue
+            if text.lower() in QUIT:
+                break
+            await self.app.dispatcher.process(self.to_event(text), self.deliver)
+
+    def to_event(self, text: str) -> Incoming:
+        """Typed input as an event. A choice's number or words go as text: the engine
+        presses the matching button, exactly as it does for text typed on Telegram."""
+        if text.lower().startswith("/location"):
+            parts = text.replace(",", " ").split()[1:]
+            try:
+                lat, lon = (float(p) for p in parts)
+                return Incoming.shared_location(self.user_id, lat, lon)
+            except ValueError:
+                pass  # falls through to the engine as an unknown command
+        return Incoming.message(self.user_id, text)
+
+    async def deliver(self, user_id: int, replies: list[Outgoing]) -> None:
+        for reply in replies:
+            if reply.text:
+                self._print("bot> " + to_plain(reply.text).replace("\n", "\n     "))
+            if reply.location:
+                self._print(f"bot> [location {reply.location.latitude}, "
+                            f"{reply.location.longitude}]")
+            if reply.photo:
+                self._print(f"bot> [picture, {len(reply.photo)} bytes]")
+            for number, button in enumerate(reply.buttons, 1):
+                self._print(f"     {number}. {button.label}")
+            if reply.expect in HINTS:
+                self._print(f"     {HINTS[reply.expect]}")
+        if replies:
+            self._print("")
+
+    def _print(self, text: str) -> None:
+        print(text, file=self._out, flush=True)
+
+    def _read_lines(self) -> asyncio.Queue[str | None]:
+        """Lines from stdin on a daemon thread, so Ctrl-C never waits for a blocked read."""
+        queue: asyncio.Queue[str | None] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+
+        def pump() -> None:
+            for line in iter(self._in.readline, ""):
+                loop.call_soon_threadsafe(queue.put_nowait, line)
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+
+        threading.Thread(target=pump, name="stdin", daemon=True).start()
+        return queue

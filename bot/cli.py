@@ -1,0 +1,134 @@
+"""The `smart-coach` command: chat, validate, graph. `python -m bot` is the same."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import Config, default_dialogs_dir, load_config
+from bot.dialog.loader import check_directory, load_catalog
+from bot.dialog.registry import default_registry
+from bot.errors import BotError, DialogError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    try:
+        code: int = args.run(args)
+        return code
+    except DialogError as exc:
+        _print_problems(exc)
+        return 1
+    except BotError as exc:
+        print(f"smart-coach: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="smart-coach", description="A self-help coach built on SMART Recovery's tools.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    chat = sub.add_parser("chat", help="talk to the coach in this terminal (no set-up needed)")
+    chat.add_argument("--user", type=int, default=1, help="who you are (default 1); use "
+                      "different numbers to simulate different people")
+    _common(chat)
+    chat.add_argument("--db", type=Path, help="the SQLite database (default: storage.path, "
+                      "else ~/.local/share/smart-coach/coach.db)")
+    chat.set_defaults(run=_chat)
+
+    validate = sub.add_parser("validate", help="check dialog files; exit 1 listing every problem")
+    validate.add_argument("directory", nargs="?", type=Path,
+                          help=f"the dialogs folder (default {default_dialogs_dir()})")
+    validate.set_defaults(run=_validate)
+
+    graph = sub.add_parser("graph", help="draw a dialog's state diagram")
+    graph.add_argument("dialog", help="the dialog's name, e.g. start")
+    graph.add_argument("-o", "--output", type=Path, help="FILE.svg/.png (needs graphviz) or "
+                       "FILE.mmd (mermaid); default DIALOG.mmd")
+    _common(graph)
+    graph.set_defaults(run=_graph)
+    return parser
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="a config.yaml (optional)")
+    parser.add_argument("--dialogs", type=Path, help="the dialogs folder (default ./dialogs)")
+
+
+def _config(args: argparse.Namespace) -> Config:
+    config = load_config(args.config)
+    if getattr(args, "dialogs", None):
+        config = dataclasses.replace(config, dialogs=dataclasses.replace(
+            config.dialogs, path=str(args.dialogs)))
+    if getattr(args, "db", None):
+        config = dataclasses.replace(config, storage=dataclasses.replace(
+            config.storage, path=str(args.db)))
+    return config
+
+
+def _print_problems(exc: DialogError) -> None:
+    for problem in exc.problems:
+        print(problem, file=sys.stderr)
+    count = len(exc.problems)
+    print(f"{count} problem{'s' if count != 1 else ''} found; nothing was started.",
+          file=sys.stderr)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    directory = args.directory or default_dialogs_dir()
+    catalog, problems = check_directory(directory, default_registry())
+    if problems or catalog is None:
+        _print_problems(DialogError(problems))
+        return 1
+    print(f"{directory}: {len(catalog.dialogs)} dialogs and the messages are valid "
+          f"({', '.join(sorted(catalog.dialogs))}).")
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from bot.app import build_app
+    from bot.channels.console import ConsoleChat
+
+    config = _config(args)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app = build_app(config)
+
+    async def session() -> None:
+        try:
+            await ConsoleChat(app, args.user, sys.stdin, sys.stdout).run()
+        finally:
+            app.close()
+
+    asyncio.run(session())
+    return 0
+
+
+def _graph(args: argparse.Namespace) -> int:
+    from bot.dialog.graph import render
+
+    config = _config(args)
+    registry = default_registry()
+    catalog = load_catalog(config.dialogs_path, registry)
+    spec = catalog.dialogs.get(args.dialog)
+    if spec is None:
+        print(f"smart-coach: no dialog '{args.dialog}' (there are: "
+              f"{', '.join(sorted(catalog.dialogs))})", file=sys.stderr)
+        return 1
+    out = args.output or Path(f"{spec.name}.mmd")
+    written = render(spec, registry, out)
+    if written != out:
+        print(f"graphviz is not installed (pip install graphviz, plus the 'dot' program), "
+              f"so wrote mermaid text instead: {written}", file=sys.stderr)
+    print(written)
+    return 0

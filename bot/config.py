@@ -1,0 +1,203 @@
+"""Configuration: typed dataclasses loaded from YAML, every key checked, secrets from the
+environment. Nothing here runs at import time; `load_config` is called by the CLI.
+
+Errors name the file and the key (`config.yaml: telegram.mode: ...`), and an unknown key
+suggests the nearest known one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from bot.errors import ConfigError
+
+TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
+WEBHOOK_SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"
+
+
+def default_data_dir() -> Path:
+    """$XDG_DATA_HOME/smart-coach, i.e. ~/.local/share/smart-coach by default."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "smart-coach"
+
+
+def default_dialogs_dir() -> Path:
+    """./dialogs when it exists, else the dialogs folder of the source checkout."""
+    here = Path("dialogs")
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parent.parent / "dialogs"
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    listen: str = "0.0.0.0"
+    port: int = 8443
+    url: str | None = None
+    secret_token: str | None = None  # TELEGRAM_WEBHOOK_SECRET overrides it
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: str | None = None  # TELEGRAM_BOT_TOKEN overrides it
+    api_base_url: str = "https://api.telegram.org/bot"
+    api_base_file_url: str = "https://api.telegram.org/file/bot"
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook: WebhookConfig = field(default_factory=WebhookConfig)
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    path: str = ""  # empty: default_data_dir() / "coach.db"
+
+
+@dataclass(frozen=True)
+class DialogsConfig:
+    path: str = ""  # empty: default_dialogs_dir()
+
+
+@dataclass(frozen=True)
+class FollowUpsConfig:
+    grace_minutes: int = 60  # a follow-up missed while the bot was down is sent this late at most
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+@dataclass(frozen=True)
+class Config:
+    timezone: str = "UTC"  # for users who have not told us theirs
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    dialogs: DialogsConfig = field(default_factory=DialogsConfig)
+    followups: FollowUpsConfig = field(default_factory=FollowUpsConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    source: str = field(default="(defaults)", compare=False)
+
+    @property
+    def db_path(self) -> Path:
+        return Path(self.storage.path) if self.storage.path else default_data_dir() / "coach.db"
+
+    @property
+    def dialogs_path(self) -> Path:
+        return Path(self.dialogs.path) if self.dialogs.path else default_dialogs_dir()
+
+
+def load_config(path: str | Path | None = None,
+                env: Mapping[str, str] | None = None) -> Config:
+    """Defaults, then the YAML file (if any), then secrets from the environment."""
+    env = os.environ if env is None else env
+    source = str(path) if path else "(defaults)"
+    data: Any = {}
+    if path is not None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(source, "(file)", f"cannot read it: {exc.strerror}") from None
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1}" if mark else "(file)"
+            raise ConfigError(source, where, f"not valid YAML: "
+                              f"{getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(source, "(top level)", "expected a mapping of keys to values")
+    config = _build(Config, data, source, "")
+    config = dataclasses.replace(config, source=source)
+    base = Path(path).resolve().parent if path else None
+    config = _relative_paths(config, base)
+    config = _secrets(config, env)
+    _check(config)
+    return config
+
+
+def _build(cls: type, data: Mapping[str, Any], source: str, prefix: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = [f.name for f in dataclasses.fields(cls) if f.name != "source"]
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if key not in known:
+            hint = difflib.get_close_matches(str(key), known, n=1)
+            tip = f" (did you mean '{prefix}{hint[0]}'?)" if hint else \
+                f" (known keys: {', '.join(prefix + k for k in known)})"
+            raise ConfigError(source, name, f"unknown key{tip}")
+        values[key] = _value(hints[key], value, source, name)
+    return cls(**values)
+
+
+def _value(hint: Any, value: Any, source: str, name: str) -> Any:
+    if dataclasses.is_dataclass(hint):
+        if value is None:
+            return hint()
+        if not isinstance(value, dict):
+            raise ConfigError(source, name, "expected a section of keys")
+        return _build(hint, value, source, f"{name}.")
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        choices = typing.get_args(hint)
+        if value not in choices:
+            raise ConfigError(source, name, f"'{value}' is not one of: {', '.join(choices)}")
+        return value
+    options = typing.get_args(hint) if origin in (typing.Union, types.UnionType) else (hint,)
+    if value is None and type(None) in options:
+        return None
+    for option in options:
+        if option is int and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if option is str and isinstance(value, str | int | float) and not isinstance(value, bool):
+            return str(value)
+        if option is bool and isinstance(value, bool):
+            return value
+    wanted = " or ".join(getattr(o, "__name__", str(o)) for o in options if o is not type(None))
+    raise ConfigError(source, name, f"expected {wanted}, got {value!r}")
+
+
+def _relative_paths(config: Config, base: Path | None) -> Config:
+    """Paths in a config file are relative to that file, not to where the bot starts."""
+    def fix(p: str) -> str:
+        if not p or base is None:
+            return p
+        expanded = Path(p).expanduser()
+        return str(expanded if expanded.is_absolute() else base / expanded)
+    return dataclasses.replace(
+        config,
+        storage=dataclasses.replace(config.storage, path=fix(config.storage.path)),
+        dialogs=dataclasses.replace(config.dialogs, path=fix(config.dialogs.path)),
+    )
+
+
+def _secrets(config: Config, env: Mapping[str, str]) -> Config:
+    tg = config.telegram
+    if env.get(TOKEN_ENV):
+        tg = dataclasses.replace(tg, token=env[TOKEN_ENV])
+    if env.get(WEBHOOK_SECRET_ENV):
+        tg = dataclasses.replace(tg, webhook=dataclasses.replace(
+            tg.webhook, secret_token=env[WEBHOOK_SECRET_ENV]))
+    return dataclasses.replace(config, telegram=tg)
+
+
+def _check(config: Config) -> None:
+    try:
+        ZoneInfo(config.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(config.source, "timezone", f"unknown time zone '{config.timezone}' "
+                          "(use a name like Europe/London)") from None
+    if not 1 <= config.telegram.webhook.port <= 65535:
+        raise ConfigError(config.source, "telegram.webhook.port", "must be 1-65535")
+    if config.followups.grace_minutes < 0:
+        raise ConfigError(config.source, "followups.grace_minutes", "must be 0 or more")
