@@ -1,0 +1,152 @@
+"""Test a dialog without reading the engine: a chat client and transcript runner.
+
+    chat = ChatClient()                 # the dialogs/ folder, an in-memory store, a fake clock
+    chat.send("/start")
+    assert "Let's begin" in chat.buttons
+    chat.press("Let's begin")
+    chat.wait(minutes=15)               # the clock moves and due follow-ups fire
+
+A transcript (tests/transcripts/*.yaml) is the same conversation as data:
+
+    steps:
+      - user: /start                    # or press: <button label>, wait: 15m, location: [lat, lon]
+        bot: ["I'm your SMART coach"]   # each reply contains these words, in order
+        buttons: [How does this work?, Is this private?, Let's begin]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.clock import FakeClock
+from bot.config import default_dialogs_dir
+from bot.dialog.engine import Classifier, Engine
+from bot.dialog.loader import load_catalog
+from bot.dialog.registry import Registry, default_registry, parse_duration
+from bot.dialog.render import to_plain
+from bot.events import Incoming, Outgoing
+from bot.storage.base import Store
+from bot.storage.memory import MemoryStore
+
+
+class ChatClient:
+    def __init__(self, dialogs: str | Path | None = None, *, user_id: int = 1,
+                 store: Store | None = None, clock: FakeClock | None = None,
+                 registry: Registry | None = None, classify: Classifier | None = None,
+                 engine: Engine | None = None):
+        if engine is None:
+            registry = registry or default_registry()
+            catalog = load_catalog(dialogs or default_dialogs_dir(), registry)
+            engine = Engine(catalog, registry, store if store is not None else MemoryStore(),
+                            clock or FakeClock(), classify=classify)
+        self.engine = engine
+        self.clock: FakeClock = engine.clock  # type: ignore[assignment]
+        self.user_id = user_id
+        self.replies: list[Outgoing] = []
+
+    def as_user(self, user_id: int) -> ChatClient:
+        """Another person talking to the same engine."""
+        return ChatClient(engine=self.engine, user_id=user_id)
+
+    # -- acting -----------------------------------------------------------------------------
+
+    def send(self, text: str) -> list[Outgoing]:
+        return self._handle(Incoming.message(self.user_id, text))
+
+    def press(self, label: str) -> list[Outgoing]:
+        """Press a button of the latest replies by its label."""
+        for reply in reversed(self.replies):
+            for button in reply.buttons:
+                if button.label == label:
+                    return self._handle(Incoming.button(self.user_id, button.data))
+        raise AssertionError(f"no button {label!r}; the buttons are {self.buttons}")
+
+    def press_data(self, data: str) -> list[Outgoing]:
+        """Send raw button data, e.g. an old message's button or forged data."""
+        return self._handle(Incoming.button(self.user_id, data))
+
+    def share_location(self, latitude: float, longitude: float) -> list[Outgoing]:
+        return self._handle(Incoming.shared_location(self.user_id, latitude, longitude))
+
+    def wait(self, **delta: float) -> list[Outgoing]:
+        """Move the clock on; every follow-up now due fires, as the scheduler would."""
+        self.clock.advance(timedelta(**delta))
+        replies: list[Outgoing] = []
+        for followup in self.engine.store.pending_followups(until=self.clock.now()):
+            if followup.user_id == self.user_id:
+                replies += self.engine.handle(Incoming.timer(self.user_id, followup.id))
+        self.replies = replies
+        return replies
+
+    def _handle(self, event: Incoming) -> list[Outgoing]:
+        self.replies = self.engine.handle(event)
+        return self.replies
+
+    # -- looking ----------------------------------------------------------------------------
+
+    @property
+    def texts(self) -> list[str]:
+        """The latest replies as plain text."""
+        return [to_plain(r.text) for r in self.replies if r.text]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.texts)
+
+    @property
+    def buttons(self) -> list[str]:
+        return [b.label for r in self.replies for b in r.buttons]
+
+    @property
+    def position(self) -> tuple[str | None, str | None]:
+        user = self.engine.store.load_user(self.user_id)
+        return user.dialog, user.state
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        return self.engine.store.load_user(self.user_id).answers
+
+
+def run_transcript(path: str | Path, dialogs: str | Path | None = None,
+                   classify: Classifier | None = None) -> None:
+    """Play a transcript file; raises AssertionError naming the step that differs."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    chat = ChatClient(dialogs, classify=classify)
+    actions: dict[str, Callable[[Any], list[Outgoing]]] = {
+        "user": lambda v: chat.send(str(v)),
+        "press": lambda v: chat.press(str(v)),
+        "location": lambda v: chat.share_location(float(v[0]), float(v[1])),
+        "wait": lambda v: chat.wait(seconds=_seconds(v)),
+    }
+    for number, step in enumerate(data["steps"], 1):
+        what = next((k for k in actions if k in step), None)
+        if what is None:
+            raise AssertionError(f"{path}: step {number} has none of {', '.join(actions)}")
+        actions[what](step[what])
+        where = f"{path}: step {number} ({what}: {step[what]})"
+        if "bot" in step:
+            expected = [str(x) for x in step["bot"]]
+            got = chat.texts
+            if len(expected) != len(got) or any(e not in g for e, g in zip(expected, got)):
+                raise AssertionError(f"{where}\n expected replies containing: {expected}\n"
+                                     f" got: {got}")
+        if "buttons" in step and [str(b) for b in step["buttons"]] != chat.buttons:
+            raise AssertionError(f"{where}\n expected buttons {step['buttons']}\n"
+                                 f" got {chat.buttons}")
+        if "answers" in step:
+            for key, value in step["answers"].items():
+                if chat.answers.get(key) != value:
+                    raise AssertionError(f"{where}\n expected answer {key}={value!r}, "
+                                         f"got {chat.answers.get(key)!r}")
+
+
+def _seconds(value: Any) -> float:
+    delta = parse_duration(value)
+    if delta is None:
+        raise AssertionError(f"wait: '{value}' is not a duration like 15m")
+    return delta.total_seconds()
