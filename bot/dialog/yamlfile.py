@@ -6,6 +6,7 @@ things were; dialog authors need both caught and every error tied to a line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,20 @@ import yaml
 from bot.errors import Problem
 
 Path = tuple[str | int, ...]
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans: only true/false. Under YAML 1.1 `on:`, `yes`
+    and `no` turn into booleans, which no counsellor writing `on: {yes: thanks}` expects."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"))
 
 
 @dataclass
@@ -39,13 +54,16 @@ class Parsed:
 
 def parse(text: str, file: str) -> tuple[Parsed | None, list[Problem]]:
     """Parse one YAML document. Returns (None, problems) when it cannot be read at all."""
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         what = exc.problem or exc.context or "unreadable YAML"
+        if "expected ',' or" in what or "mapping values are not allowed" in what:
+            # The usual cause: a text with ? : , or # that needs quotes.
+            what += ' (if a text contains ? : , # or quotes, put it in "double quotes")'
         return None, [Problem(file, line, f"YAML syntax error: {what}")]
     except yaml.YAMLError as exc:  # e.g. a reader error on bad bytes
         return None, [Problem(file, 1, f"YAML syntax error: {exc}")]
@@ -55,12 +73,12 @@ def parse(text: str, file: str) -> tuple[Parsed | None, list[Problem]]:
     if node is None:
         return parsed, []
     problems: list[Problem] = []
-    parsed.data = _convert(node, (), parsed, problems, yaml.SafeLoader(""))
+    parsed.data = _convert(node, (), parsed, problems, _Loader(""))
     return parsed, problems
 
 
 def _convert(
-    node: yaml.Node, path: Path, parsed: Parsed, problems: list[Problem], ctor: yaml.SafeLoader
+    node: yaml.Node, path: Path, parsed: Parsed, problems: list[Problem], ctor: _Loader
 ) -> Any:
     parsed.lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
@@ -87,7 +105,7 @@ def _convert(
     return _scalar(node, ctor)
 
 
-def _scalar(node: yaml.Node, ctor: yaml.SafeLoader) -> Any:
+def _scalar(node: yaml.Node, ctor: _Loader) -> Any:
     if not isinstance(node, yaml.ScalarNode):
         return node  # reported by the caller as a bad key
     try:

@@ -1,0 +1,47 @@
+"""Shared fixtures. No test touches the network or the user's real data folder."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DIALOGS = ROOT / "dialogs"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Keep every test away from ~/.local/share and from the network."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        host = address[0] if isinstance(address, tuple) else address
+        if self.family in (socket.AF_INET, socket.AF_INET6) and host not in (
+                "127.0.0.1", "::1", "localhost"):
+            raise OSError(f"tests must not reach the network ({host})")
+        return real_connect(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture
+def dialogs_dir() -> Path:
+    return DIALOGS
+
+
+@pytest.fixture
+def write_dialogs(tmp_path: Path):
+    """Write a dialogs folder from {filename: text}; messages.yaml is added unless given."""
+    def write(files: dict[str, str], with_messages: bool = True) -> Path:
+        folder = tmp_path / "dialogs"
+        folder.mkdir(exist_ok=True)
+        if with_messages and "messages.yaml" not in files:
+            (folder / "messages.yaml").write_text((DIALOGS / "messages.yaml").read_text())
+        for name, text in files.items():
+            (folder / name).write_text(text)
+        return folder
+    return write

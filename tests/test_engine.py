@@ -1,0 +1,370 @@
+"""The engine: transitions, conditions, actions, answers in templates, follow-ups,
+resume over the same database, users kept apart, and bad events answered politely."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.dialog.engine import Engine
+from bot.dialog.loader import load_catalog
+from bot.dialog.registry import default_registry
+from bot.events import Incoming
+from bot.storage.memory import MemoryStore
+from bot.storage.sqlite import SqliteStore
+from bot.testing import ChatClient
+
+URGE = textwrap.dedent("""\
+    dialog: urge
+    title: An urge
+    command: urge
+    description: Cope with an urge
+    intents: [craving]
+    start: rate
+    states:
+      rate:
+        do: [{clear: [urge.after]}]
+        say: How strong is the urge, 0 to 10?
+        expect: number
+        range: [0, 10]
+        save: urge.before
+        next:
+          - {if: {at_least: {urge.before: 7}}, to: strong}
+          - {to: pick}
+      strong:
+        say: That's a strong one. You don't have to act on it.
+        next: pick
+      pick:
+        say: Which tool would you like to try?
+        buttons:
+          - {label: Put it off, to: delay}
+          - {label: "Where am I?", to: where}
+          - {label: Note it, to: note}
+      delay:
+        say: No decision for 15 minutes. I'll check back.
+        do: [{follow_up: {after: 15m, go: recheck}}]
+        end: true
+      recheck:
+        say: It's been 15 minutes. How strong is it now (it was {urge.before})?
+        expect: number
+        range: [0, 10]
+        save: urge.after
+        next: compare
+      compare:
+        say: It went from {urge.before} to {urge.after}. **Well done** for riding it out.
+        do: [{journal: {kind: urge, keys: [urge.before, urge.after]}}]
+        end: true
+      where:
+        say: Share your location, please.
+        expect: location
+        save: place
+        next: thanks
+      thanks:
+        say: Thanks, got it.
+        end: true
+      note:
+        say: What set it off?
+        expect: text
+        save: trigger
+        on: {craving: strong}
+        next: noted
+      noted:
+        say: "Noted: {trigger|nothing}."
+        end: true
+    """)
+
+
+@pytest.fixture
+def folder(write_dialogs, dialogs_dir: Path) -> Path:
+    return write_dialogs({"urge.yaml": URGE, "help.yaml": (dialogs_dir / "help.yaml").read_text(),
+                          "start.yaml": (dialogs_dir / "start.yaml").read_text()})
+
+
+def classify(text: str) -> str | None:
+    return "craving" if "want a drink" in text.lower() else None
+
+
+@pytest.fixture
+def chat(folder: Path) -> ChatClient:
+    return ChatClient(folder, classify=classify)
+
+
+def test_number_answer_and_condition_branch(chat: ChatClient) -> None:
+    chat.send("/urge")
+    assert chat.texts == ["How strong is the urge, 0 to 10?"]
+    chat.send("8")
+    assert chat.texts == ["That's a strong one. You don't have to act on it.",
+                          "Which tool would you like to try?"]
+    assert chat.buttons == ["Put it off", "Where am I?", "Note it"]
+    assert chat.answers["urge.before"] == 8
+    assert chat.position == ("urge", "pick")
+
+
+def test_weak_urge_skips_the_strong_branch(chat: ChatClient) -> None:
+    chat.send("/urge")
+    chat.send("3")
+    assert chat.texts == ["Which tool would you like to try?"]
+
+
+@pytest.mark.parametrize("typed", ["eleven", "11", "-1", "", "7 or 8"])
+def test_out_of_range_number_asks_again_and_keeps_the_step(chat: ChatClient, typed: str) -> None:
+    chat.send("/urge")
+    chat.send(typed)
+    assert chat.texts == ["Please send a number from 0 to 10."]
+    assert chat.position == ("urge", "rate")
+
+
+@pytest.mark.parametrize("typed,value", [("7/10", 7), (" 6 ", 6), ("4,5", 4.5), ("10", 10)])
+def test_numbers_in_the_ways_people_type_them(chat: ChatClient, typed: str, value: float) -> None:
+    chat.send("/urge")
+    chat.send(typed)
+    assert chat.answers["urge.before"] == value
+
+
+def test_follow_up_fires_after_the_delay_and_uses_earlier_answers(chat: ChatClient) -> None:
+    chat.send("/urge")
+    chat.send("6")
+    chat.press("Put it off")
+    assert chat.texts == ["No decision for 15 minutes. I'll check back."]
+    assert chat.position == (None, None)
+    assert chat.wait(minutes=14) == []
+    chat.wait(minutes=1)
+    assert chat.texts == ["It's been 15 minutes. How strong is it now (it was 6)?"]
+    chat.send("2")
+    assert chat.texts == ["It went from 6 to 2. Well done for riding it out."]
+    assert "<b>Well done</b>" in chat.replies[0].text
+    entries = chat.engine.store.journal(chat.user_id)
+    assert [(e.kind, e.data) for e in entries] == [("urge", {"urge.before": 6, "urge.after": 2})]
+    assert chat.wait(hours=1) == []  # fired once only
+    chat.send("/urge")
+    assert "urge.after" not in chat.answers  # cleared by the action on entering `rate`
+
+
+def test_follow_up_interrupts_another_dialog(chat: ChatClient) -> None:
+    chat.send("/urge")
+    chat.send("5")
+    chat.press("Put it off")
+    chat.send("/help")
+    chat.wait(minutes=15)
+    assert chat.position == ("urge", "recheck")
+
+
+def test_cancel_drops_pending_follow_ups(chat: ChatClient) -> None:
+    chat.send("/urge")
+    chat.send("5")
+    chat.press("Put it off")
+    chat.send("/help")
+    chat.send("/cancel")
+    assert chat.texts == ["Okay, we've stopped there. Send /help whenever you want to pick "
+                          "something up."]
+    assert chat.wait(minutes=30) == []
+
+
+def test_follow_up_missed_beyond_the_grace_period_is_skipped(folder: Path) -> None:
+    chat = ChatClient(folder)
+    chat.send("/urge")
+    chat.send("5")
+    chat.press("Put it off")
+    assert chat.wait(hours=2) == []  # the engine's default grace is one hour
+    assert chat.engine.store.pending_followups() == []
+
+
+def test_answers_are_escaped_in_messages(chat: ChatClient) -> None:
+    chat.send("/urge")
+    chat.send("3")
+    chat.press("Note it")
+    chat.send("<b>boss</b> & co")
+    assert chat.replies[0].text == "Noted: &lt;b&gt;boss&lt;/b&gt; &amp; co."
+    assert chat.texts == ["Noted: <b>boss</b> & co."]
+
+
+def test_intent_in_a_state_routes_by_on(chat: ChatClient) -> None:
+    chat.send("/urge")
+    chat.send("3")
+    chat.press("Note it")
+    # A text answer is expected, but an `on` intent is only tried when nothing else fits:
+    chat.send("I want a drink")
+    assert chat.position == (None, None)
+    assert chat.answers["trigger"] == "I want a drink"
+
+
+def test_intent_opens_a_dialog_from_idle(chat: ChatClient) -> None:
+    chat.send("I really want a drink right now")
+    assert chat.texts == ["How strong is the urge, 0 to 10?"]
+
+
+def test_location_answer(chat: ChatClient) -> None:
+    chat.send("/urge")
+    chat.send("2")
+    chat.press("Where am I?")
+    assert chat.replies[-1].expect == "location"
+    chat.send("somewhere")
+    assert chat.texts == ["Please share your location with the paperclip button, or type the "
+                          "name of a town."]
+    chat.share_location(51.5, -0.12)
+    assert chat.texts == ["Thanks, got it."]
+    assert chat.answers["place"] == {"latitude": 51.5, "longitude": -0.12}
+
+
+def test_buttons_by_typed_label_or_number(chat: ChatClient) -> None:
+    chat.send("/urge")
+    chat.send("2")
+    chat.send("note it")
+    assert chat.position == ("urge", "note")
+    chat.send("/urge")
+    chat.send("2")
+    chat.send("1")
+    assert chat.position == (None, None)  # "Put it off" ends the dialog
+
+
+def test_free_text_where_a_button_is_expected(chat: ChatClient) -> None:
+    chat.send("/urge")
+    chat.send("2")
+    chat.send("hmm")
+    assert chat.texts[0] == "Please tap one of the buttons below, or type its number."
+    assert chat.buttons == ["Put it off", "Where am I?", "Note it"]
+
+
+def test_stale_and_forged_buttons_never_move_the_user(chat: ChatClient) -> None:
+    chat.send("/urge")
+    chat.send("2")
+    old = chat.replies[-1].buttons[2].data
+    chat.press("Note it")
+    for data in (old, "urge|pick|9", "help|menu|0", "nonsense", "urge|note|0|x", ""):
+        chat.press_data(data)
+        assert chat.texts == ["That button belongs to an earlier message.", "What set it off?"]
+        assert chat.position == ("urge", "note")
+
+
+def test_stale_button_with_no_dialog_going_on(chat: ChatClient) -> None:
+    chat.press_data("help|menu|0")
+    assert chat.texts[0] == "That button belongs to an earlier message."
+    assert chat.texts[1].startswith("I'm not sure I understood that.")
+    assert chat.position == (None, None)
+
+
+def test_help_and_cancel_work_from_any_state(chat: ChatClient) -> None:
+    chat.send("/urge")
+    chat.send("/help")
+    assert chat.position == ("help", "menu")
+    chat.send("/cancel")
+    assert chat.position == (None, None)
+    chat.send("/cancel")
+    assert chat.texts == ["There's nothing to stop right now. Send /help to see what I can do."]
+
+
+def test_unknown_command_and_plain_text_get_a_reply(chat: ChatClient) -> None:
+    chat.send("/nosuch")
+    assert chat.texts == ["I don't know /nosuch. Tap /help to see what I can do."]
+    chat.send("hello there")
+    assert chat.texts[0].startswith("I'm not sure I understood that.")
+    chat.send("/HELP@SmartCoachBot")
+    assert chat.position == ("help", "menu")
+
+
+def test_start_action_opens_another_dialog(chat: ChatClient) -> None:
+    chat.send("/help")
+    chat.press("Start from the beginning")
+    assert chat.texts[0] == "Okay, let's start again."
+    assert chat.position == ("start", "welcome")
+
+
+def test_two_users_interleaved_do_not_see_each_other(chat: ChatClient) -> None:
+    other = chat.as_user(2)
+    chat.send("/urge")
+    other.send("/urge")
+    chat.send("9")
+    other.send("1")
+    chat.press("Note it")
+    other.press("Note it")
+    chat.send("my boss")
+    other.send("a party")
+    assert chat.texts == ["Noted: my boss."]
+    assert other.texts == ["Noted: a party."]
+    assert chat.answers["urge.before"] == 9 and other.answers["urge.before"] == 1
+
+
+def test_a_failing_action_saves_nothing_and_apologises(folder: Path) -> None:
+    registry = default_registry()
+    original = registry.actions["journal"]
+
+    def broken(turn, args):  # type: ignore[no-untyped-def]
+        raise ValueError("disk on fire")
+
+    registry.actions["journal"] = original.__class__(broken, original.check, original.targets)
+    store = MemoryStore()
+    engine = Engine(load_catalog(folder, registry), registry, store, FakeClock())
+    chat = ChatClient(engine=engine)
+    chat.send("/urge")
+    chat.send("4")
+    chat.press("Put it off")
+    chat.wait(minutes=15)
+    chat.send("1")
+    assert chat.texts == ["Sorry, something went wrong on my side. Please try again in a moment."]
+    assert chat.position == ("urge", "recheck")  # nothing of the failed step was saved
+    assert "urge.after" not in chat.answers
+
+
+def test_resume_on_a_fresh_engine_over_the_same_database(folder: Path, tmp_path: Path) -> None:
+    db = tmp_path / "coach.db"
+    registry = default_registry()
+    first = ChatClient(engine=Engine(load_catalog(folder, registry), registry, SqliteStore(db),
+                                     FakeClock()))
+    first.send("/urge")
+    first.send("9")
+    first.press("Note it")
+    first.engine.store.close()
+
+    engine = Engine(load_catalog(folder, registry), registry, SqliteStore(db), FakeClock())
+    resumed = engine.resume(1)
+    assert [r.text for r in resumed] == ["Welcome back. Here's where we left off:",
+                                         "What set it off?"]
+    second = ChatClient(engine=engine)
+    second.send("stress at work")
+    assert second.texts == ["Noted: stress at work."]
+    assert engine.resume(1) == []  # the dialog has ended: nothing to resume
+
+
+def test_follow_up_survives_a_restart(folder: Path, tmp_path: Path) -> None:
+    db = tmp_path / "coach.db"
+    registry = default_registry()
+    clock = FakeClock()
+    first = ChatClient(engine=Engine(load_catalog(folder, registry), registry, SqliteStore(db),
+                                     clock))
+    first.send("/urge")
+    first.send("5")
+    first.press("Put it off")
+    first.engine.store.close()
+    second = ChatClient(engine=Engine(load_catalog(folder, registry), registry, SqliteStore(db),
+                                      clock))
+    second.wait(minutes=15)
+    assert second.texts == ["It's been 15 minutes. How strong is it now (it was 5)?"]
+
+
+def test_the_same_timer_event_twice_replies_once(chat: ChatClient) -> None:
+    chat.send("/urge")
+    chat.send("5")
+    chat.press("Put it off")
+    chat.clock.advance(__import__("datetime").timedelta(minutes=15))
+    (followup,) = chat.engine.store.pending_followups()
+    first = chat.engine.handle(Incoming.timer(1, followup.id))
+    second = chat.engine.handle(Incoming.timer(1, followup.id))
+    assert len(first) == 1 and second == []
+    # Another user's event can never fire my follow-up.
+    chat.send("/urge")
+    chat.send("5")
+    chat.press("Put it off")
+    chat.clock.advance(__import__("datetime").timedelta(minutes=15))
+    (mine,) = chat.engine.store.pending_followups()
+    assert chat.engine.handle(Incoming.timer(2, mine.id)) == []
+    assert chat.engine.store.pending_followups() == [mine]
+
+
+def test_machines_are_shared_and_models_detached(chat: ChatClient) -> None:
+    for user in range(1, 30):
+        chat.as_user(user).send("/urge")
+    for machine in chat.engine.machines.values():
+        assert machine.machine.models == []  # every turn was detached after its event
