@@ -101,7 +101,9 @@ def _chat(args: argparse.Namespace) -> int:
     from bot.channels.console import ConsoleChat
 
     config = _config(args)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # The chat shares the terminal with its logs: only warnings unless a config asks more.
+    level = config.logging.level if args.config else "WARNING"
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     app = build_app(config)
 
     async def session() -> None:

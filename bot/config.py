@@ -136,14 +136,14 @@ def _build(cls: type, data: Mapping[str, Any], source: str, prefix: str) -> Any:
             tip = f" (did you mean '{prefix}{hint[0]}'?)" if hint else \
                 f" (known keys: {', '.join(prefix + k for k in known)})"
             raise ConfigError(source, name, f"unknown key{tip}")
+        if value is None:
+            continue  # an empty key means "the default", as the example file shows
         values[key] = _value(hints[key], value, source, name)
     return cls(**values)
 
 
 def _value(hint: Any, value: Any, source: str, name: str) -> Any:
     if dataclasses.is_dataclass(hint):
-        if value is None:
-            return hint()
         if not isinstance(value, dict):
             raise ConfigError(source, name, "expected a section of keys")
         return _build(hint, value, source, f"{name}.")
@@ -154,8 +154,6 @@ def _value(hint: Any, value: Any, source: str, name: str) -> Any:
             raise ConfigError(source, name, f"'{value}' is not one of: {', '.join(choices)}")
         return value
     options = typing.get_args(hint) if origin in (typing.Union, types.UnionType) else (hint,)
-    if value is None and type(None) in options:
-        return None
     for option in options:
         if option is int and isinstance(value, int) and not isinstance(value, bool):
             return value

@@ -47,7 +47,8 @@ class ChatClient:
         self.engine = engine
         self.clock: FakeClock = engine.clock  # type: ignore[assignment]
         self.user_id = user_id
-        self.replies: list[Outgoing] = []
+        self.replies: list[Outgoing] = []  # the latest event's replies
+        self.history: list[Outgoing] = []  # every reply so far
 
     def as_user(self, user_id: int) -> ChatClient:
         """Another person talking to the same engine."""
@@ -59,8 +60,9 @@ class ChatClient:
         return self._handle(Incoming.message(self.user_id, text))
 
     def press(self, label: str) -> list[Outgoing]:
-        """Press a button of the latest replies by its label."""
-        for reply in reversed(self.replies):
+        """Press a button by its label: on the newest message that has it, as a person
+        scrolling up would (an old message's button is then handled as stale)."""
+        for reply in reversed(self.history):
             for button in reply.buttons:
                 if button.label == label:
                     return self._handle(Incoming.button(self.user_id, button.data))
@@ -81,10 +83,12 @@ class ChatClient:
             if followup.user_id == self.user_id:
                 replies += self.engine.handle(Incoming.timer(self.user_id, followup.id))
         self.replies = replies
+        self.history += replies
         return replies
 
     def _handle(self, event: Incoming) -> list[Outgoing]:
         self.replies = self.engine.handle(event)
+        self.history += self.replies
         return self.replies
 
     # -- looking ----------------------------------------------------------------------------

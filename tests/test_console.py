@@ -1,0 +1,120 @@
+"""The terminal chat, driven through stdin/stdout of a real `python -m bot chat` process."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def chat_command(db: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "bot", "chat", "--db", str(db),
+            "--dialogs", str(ROOT / "dialogs"), *extra]
+
+
+def run_chat(db: Path, lines: list[str], *extra: str) -> str:
+    result = subprocess.run(chat_command(db, *extra), input="\n".join(lines) + "\n",
+                            capture_output=True, text=True, timeout=30, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stdout
+
+
+def test_start_answers_with_numbered_buttons(tmp_path: Path) -> None:
+    out = run_chat(tmp_path / "c.db", ["/start"])
+    assert "bot> Hi, I'm your SMART coach." in out
+    assert "     1. How does this work?\n     2. Is this private?\n     3. Let's begin" in out
+
+
+def test_buttons_by_number_or_label_and_commands(tmp_path: Path) -> None:
+    out = run_chat(tmp_path / "c.db", ["/start", "3", "drinking", "my health", "9",
+                                       "what is smart recovery?", "/cancel", "/nonsense"])
+    assert "bot> What would you like to change?" in out
+    assert "bot> Thank you. I'll keep your reason in mind: my health." in out
+    assert "bot> SMART Recovery is a science-based self-help approach" in out
+    assert "bot> Okay, we've stopped there." in out
+    assert "bot> I don't know /nonsense." in out
+    assert "(type a number)" in out  # the 0-10 question says it takes a typed number
+
+
+def test_two_people_are_kept_apart(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    run_chat(db, ["/start", "3", "gambling", "my savings"], "--user", "1")
+    run_chat(db, ["/start", "3", "drinking"], "--user", "2")
+    first = run_chat(db, [], "--user", "1")
+    second = run_chat(db, [], "--user", "2")
+    assert "how important is this change" in first
+    assert "What's one reason this change matters to you?" in second
+
+
+def test_quit_leaves_and_the_conversation_waits(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    out = run_chat(db, ["/start", "/quit", "3"])
+    assert "What would you like to change?" not in out  # nothing after /quit was read
+    again = run_chat(db, [])
+    assert "bot> Welcome back. Here's where we left off:" in again
+    assert "3. Let's begin" in again
+
+
+def test_location_can_be_shared_in_the_console(tmp_path: Path) -> None:
+    out = run_chat(tmp_path / "c.db", ["/location 51.5 -0.12"])
+    assert "bot> I'm not sure I understood that." in out  # no step asks for a place yet
+
+
+def test_kill_9_mid_dialog_then_restart_continues_at_the_same_step(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    with subprocess.Popen(chat_command(db), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, text=True, cwd=ROOT) as proc:
+        lines: queue.Queue[str] = queue.Queue()
+        assert proc.stdin is not None and proc.stdout is not None
+        stdout = proc.stdout
+        threading.Thread(target=lambda: [lines.put(x) for x in stdout], daemon=True).start()
+
+        def wait_for(text: str) -> None:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                try:
+                    if text in lines.get(timeout=0.5):
+                        return
+                except queue.Empty:
+                    continue
+            raise AssertionError(f"the chat never printed {text!r}")
+
+        for typed, expected in [("/start", "3. Let's begin"),
+                                ("3", "What would you like to change?"),
+                                ("cannabis", "What's one reason")]:
+            proc.stdin.write(typed + "\n")
+            proc.stdin.flush()
+            wait_for(expected)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        assert proc.returncode == -signal.SIGKILL
+    out = run_chat(db, ["better memory"])
+    assert "bot> Welcome back. Here's where we left off:\nbot> What's one reason" in out
+    assert "bot> On a scale of 0 to 10, how important is this change" in out
+
+
+def test_invalid_dialogs_stop_the_chat_with_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "dialogs"
+    bad.mkdir()
+    for name in ("messages.yaml", "help.yaml"):
+        (bad / name).write_text((ROOT / "dialogs" / name).read_text())
+    text = (ROOT / "dialogs" / "start.yaml").read_text().replace("to: ask_focus}",
+                                                                 "to: ask_focuss}", 1)
+    (bad / "start.yaml").write_text(text)
+    result = subprocess.run([sys.executable, "-m", "bot", "chat", "--db", str(tmp_path / "c.db"),
+                             "--dialogs", str(bad)], input="", capture_output=True, text=True,
+                            timeout=30)
+    assert result.returncode == 1
+    line = text.splitlines().index(next(x for x in text.splitlines() if "ask_focuss" in x)) + 1
+    assert (f"{bad / 'start.yaml'}:{line}: state 'welcome', button 3 'Let's begin' goes to "
+            "unknown state 'ask_focuss' (did you mean 'ask_focus'?)") in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "c.db").exists()  # refused before touching the database

@@ -1,0 +1,159 @@
+"""The asyncio side: one user's events in order, users concurrent, follow-ups on APScheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_app
+from bot.clock import SystemClock
+from bot.config import DialogsConfig, StorageConfig, load_config
+from bot.dialog.engine import Engine
+from bot.dialog.loader import load_catalog
+from bot.dialog.registry import default_registry
+from bot.dispatch import Dispatcher
+from bot.events import Incoming, Outgoing
+from bot.scheduler import FollowUpScheduler
+from bot.storage.base import NewFollowUp, StepWrites, UserRecord
+from bot.storage.sqlite import SqliteStore
+
+DELAY = """\
+dialog: nap
+title: A short delay
+command: nap
+description: Wait a moment
+start: ask
+states:
+  ask:
+    say: I'll check back in a second.
+    do: [{follow_up: {after: 1s, go: back}}]
+    end: true
+  back:
+    say: I'm back.
+    end: true
+"""
+
+
+class SlowEngine:
+    """Records overlapping steps per user; each step takes a little while."""
+
+    def __init__(self) -> None:
+        self.running: dict[int, int] = {}
+        self.max_overlap_same_user = 0
+        self.max_parallel_users = 0
+        self.order: dict[int, list[str]] = {}
+        self.lock = threading.Lock()
+
+    def handle(self, event: Incoming) -> list[Outgoing]:
+        with self.lock:
+            self.running[event.user_id] = self.running.get(event.user_id, 0) + 1
+            self.max_overlap_same_user = max(self.max_overlap_same_user,
+                                             self.running[event.user_id])
+            self.order.setdefault(event.user_id, []).append(event.text)
+        time.sleep(0.001)
+        with self.lock:
+            self.running[event.user_id] -= 1
+        return [Outgoing(event.text)]
+
+
+@pytest.mark.asyncio
+async def test_one_users_events_stay_in_order_and_replies_too() -> None:
+    engine = SlowEngine()
+    dispatcher = Dispatcher(engine)  # type: ignore[arg-type]
+    delivered: dict[int, list[str]] = {}
+    in_delivery: set[int] = set()
+
+    async def deliver(user_id: int, replies: list[Outgoing]) -> None:
+        assert user_id not in in_delivery  # a user's deliveries never overlap
+        in_delivery.add(user_id)
+        await asyncio.sleep(0.002)  # a network round trip
+        delivered.setdefault(user_id, []).extend(r.text for r in replies)
+        in_delivery.discard(user_id)
+
+    events = [Incoming.message(u, f"{u}-{i}") for i in range(20) for u in range(1, 11)]
+    await asyncio.gather(*(dispatcher.process(e, deliver) for e in events))
+    for user in range(1, 11):
+        expected = [f"{user}-{i}" for i in range(20)]
+        assert engine.order[user] == expected
+        assert delivered[user] == expected
+    assert engine.max_overlap_same_user == 1
+    assert dispatcher.active_users() == 0  # no per-user lock is kept once idle
+    dispatcher.close()
+
+
+@pytest.mark.asyncio
+async def test_users_are_served_concurrently() -> None:
+    """While one user's reply is on the wire, other users' steps go on."""
+    engine = SlowEngine()
+    dispatcher = Dispatcher(engine)  # type: ignore[arg-type]
+
+    async def deliver(user_id: int, replies: list[Outgoing]) -> None:
+        await asyncio.sleep(0.05)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(dispatcher.process(Incoming.message(u, "hi"), deliver)
+                           for u in range(50)))
+    elapsed = time.perf_counter() - start
+    assert elapsed < 1.0, f"50 users x 50 ms took {elapsed:.2f}s: deliveries were serialised"
+    dispatcher.close()
+
+
+@pytest.mark.asyncio
+async def test_follow_ups_run_on_apscheduler(write_dialogs, tmp_path: Path) -> None:
+    folder = write_dialogs({"nap.yaml": DELAY})
+    config = load_config(None, env={})
+    config = replace(config, dialogs=DialogsConfig(str(folder)),
+                     storage=StorageConfig(str(tmp_path / "c.db")))
+    app = build_app(config)
+    got: list[str] = []
+    done = asyncio.Event()
+
+    async def deliver(user_id: int, replies: list[Outgoing]) -> None:
+        got.extend(r.text for r in replies)
+        if "I'm back." in got:
+            done.set()
+
+    assert app.start_followups(deliver) == 0
+    await app.dispatcher.process(Incoming.message(1, "/nap"), deliver)
+    await asyncio.wait_for(done.wait(), timeout=5)
+    assert got == ["I'll check back in a second.", "I'm back."]
+    assert app.store.pending_followups() == []
+    app.close()
+
+
+@pytest.mark.asyncio
+async def test_pending_follow_ups_are_rebuilt_at_start(write_dialogs, tmp_path: Path) -> None:
+    """A follow-up saved before a restart fires after it; one long overdue is skipped."""
+    folder = write_dialogs({"nap.yaml": DELAY})
+    registry = default_registry()
+    store = SqliteStore(tmp_path / "c.db")
+    now = datetime.now(UTC)
+    store.save_step(StepWrites(UserRecord(1), new_followups=[
+        NewFollowUp(now - timedelta(seconds=5), "nap", "back")]), now)
+    store.save_step(StepWrites(UserRecord(2), new_followups=[
+        NewFollowUp(now - timedelta(hours=3), "nap", "back")]), now)
+    engine = Engine(load_catalog(folder, registry), registry, store, SystemClock())
+    dispatcher = Dispatcher(engine)
+    got: list[tuple[int, str]] = []
+
+    async def deliver(user_id: int, replies: list[Outgoing]) -> None:
+        got.extend((user_id, r.text) for r in replies)
+
+    scheduler = FollowUpScheduler(store, lambda e: dispatcher.process(e, deliver),
+                                  SystemClock(), timedelta(hours=1))
+    assert scheduler.start() == 2
+    for _ in range(100):
+        if not store.pending_followups():
+            break
+        await asyncio.sleep(0.05)
+    assert got == [(1, "I'm back.")]
+    assert store.pending_followups() == []
+    scheduler.shutdown()
+    dispatcher.close()
+    store.close()

@@ -1,0 +1,121 @@
+"""The SQLite store (and the memory store that stands in for it): same behaviour, WAL,
+migrations, a private file, whole steps or nothing."""
+
+from __future__ import annotations
+
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.storage.base import NewFollowUp, StepWrites, Store, UserRecord
+from bot.storage.memory import MemoryStore
+from bot.storage.sqlite import SqliteStore
+
+NOW = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", "memory"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    made: Store = SqliteStore(tmp_path / "coach.db") if request.param == "sqlite" \
+        else MemoryStore()
+    yield made
+    made.close()
+
+
+def test_a_new_user_is_blank_until_saved(store: Store) -> None:
+    user = store.load_user(42)
+    assert user == UserRecord(42)
+    assert not user.known
+
+
+def test_a_step_round_trips(store: Store) -> None:
+    user = UserRecord(7, dialog="urge", state="rate", timezone="Europe/London",
+                      settings={"reminder": "20:30"})
+    store.save_step(StepWrites(user, set_answers={"reason": "my kids", "urge.before": 8,
+                                                  "place": {"latitude": 51.5}}), NOW)
+    loaded = store.load_user(7)
+    assert loaded.known
+    assert (loaded.dialog, loaded.state, loaded.timezone) == ("urge", "rate", "Europe/London")
+    assert loaded.settings == {"reminder": "20:30"}
+    assert loaded.answers == {"reason": "my kids", "urge.before": 8,
+                              "place": {"latitude": 51.5}}
+    loaded.dialog = loaded.state = None
+    store.save_step(StepWrites(loaded, set_answers={"reason": "my health"},
+                               removed_answers={"urge.before"}), NOW)
+    again = store.load_user(7)
+    assert (again.dialog, again.state) == (None, None)
+    assert again.answers == {"reason": "my health", "place": {"latitude": 51.5}}
+
+
+def test_unserialisable_answers_are_refused(store: Store) -> None:
+    with pytest.raises(TypeError):
+        store.save_step(StepWrites(UserRecord(1), set_answers={"when": NOW}), NOW)
+
+
+def test_follow_ups_and_journal(store: Store) -> None:
+    user = UserRecord(3, dialog="urge", state="delay")
+    due = NOW + timedelta(minutes=15)
+    (made,) = store.save_step(StepWrites(user, journal=[("urge", {"before": 8})],
+                                         new_followups=[NewFollowUp(due, "urge", "recheck")]),
+                              NOW)
+    assert (made.user_id, made.due, made.dialog, made.state) == (3, due, "urge", "recheck")
+    assert store.followup(made.id) == made
+    assert store.pending_followups(until=NOW) == []
+    assert store.pending_followups(until=due) == [made]
+    assert [(e.kind, e.data) for e in store.journal(3)] == [("urge", {"before": 8})]
+    assert store.journal(4) == []
+    store.save_step(StepWrites(user, done_followup=made.id), due)
+    assert store.followup(made.id) is None
+
+
+def test_cancel_drops_only_that_users_follow_ups(store: Store) -> None:
+    due = NOW + timedelta(minutes=15)
+    for uid in (1, 2):
+        store.save_step(StepWrites(UserRecord(uid), new_followups=[
+            NewFollowUp(due, "urge", "recheck")]), NOW)
+    store.save_step(StepWrites(UserRecord(1), cancel_followups=True), NOW)
+    assert [f.user_id for f in store.pending_followups()] == [2]
+
+
+def test_sqlite_file_is_private_and_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "folder" / "coach.db"
+    store = SqliteStore(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert store.db.execute("pragma journal_mode").fetchone()[0] == "wal"
+    assert store.db.execute("pragma secure_delete").fetchone()[0] == 1
+    assert store.schema_version() == ["m001_initial"]
+    assert {"users", "conversations", "answers", "journal", "urges", "checkins",
+            "followups"} <= set(store.db.table_names())
+    store.close()
+
+
+def test_migrations_run_once(tmp_path: Path) -> None:
+    path = tmp_path / "coach.db"
+    SqliteStore(path).close()
+    again = SqliteStore(path)
+    assert again.schema_version() == ["m001_initial"]
+    rows = again.db.execute("select count(*) from _sqlite_migrations").fetchone()[0]
+    assert rows == 1
+    again.close()
+
+
+def test_a_failed_step_leaves_nothing_behind(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "coach.db")
+    user = UserRecord(5, dialog="urge", state="rate")
+    bad = StepWrites(user, set_answers={"ok": 1}, journal=[("urge", {"x": object()})])
+    with pytest.raises(TypeError):
+        store.save_step(bad, NOW)
+    assert store.load_user(5) == UserRecord(5)
+    store.close()
+
+
+def test_another_connection_sees_committed_steps(tmp_path: Path) -> None:
+    path = tmp_path / "coach.db"
+    writer = SqliteStore(path)
+    writer.save_step(StepWrites(UserRecord(9, dialog="help", state="menu")), NOW)
+    reader = SqliteStore(path)  # as after a crash: a new process on the same file
+    assert reader.load_user(9).state == "menu"
+    writer.close()
+    reader.close()
