@@ -143,7 +143,7 @@ def _build(cls: type, data: Mapping[str, Any], source: str, prefix: str) -> Any:
 
 
 def _value(hint: Any, value: Any, source: str, name: str) -> Any:
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         if not isinstance(value, dict):
             raise ConfigError(source, name, "expected a section of keys")
         return _build(hint, value, source, f"{name}.")

@@ -136,7 +136,9 @@ def run_transcript(path: str | Path, dialogs: str | Path | None = None,
         if "bot" in step:
             expected = [str(x) for x in step["bot"]]
             got = chat.texts
-            if len(expected) != len(got) or any(e not in g for e, g in zip(expected, got)):
+            differs = len(expected) != len(got) or any(
+                e not in g for e, g in zip(expected, got, strict=True))
+            if differs:
                 raise AssertionError(f"{where}\n expected replies containing: {expected}\n"
                                      f" got: {got}")
         if "buttons" in step and [str(b) for b in step["buttons"]] != chat.buttons:

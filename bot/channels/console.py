@@ -1,8 +1,8 @@
 """The terminal chat: the engine in a terminal, for dialog authors and first-time users.
 
 Messages are printed as plain text; buttons become numbered choices (type the number or
-the words: the engine matches either); commands work as on Telegram; `/location LAT LON` shares a location; follow-ups
-arrive while you wait. Same engine, same database as the Telegram bot.
+the words: the engine matches either); commands work as on Telegram; `/location LAT LON`
+shares a location; follow-ups arrive while you wait. Same engine, same database as the Telegram bot.
 """
 
 from __future__ import annotations

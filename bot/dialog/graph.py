@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import shutil
 from pathlib import Path
+from typing import Literal
 
 from transitions.extensions import GraphMachine
 
@@ -33,8 +34,10 @@ def _condition(call: Call) -> str:
     return f"{call.name} {call.args}"
 
 
-def build_graph_machine(spec: DialogSpec, registry: Registry, engine: str) -> GraphMachine:
-    machine = GraphMachine(model=None, states=[BEGIN, *spec.states], initial=BEGIN,
+def build_graph_machine(spec: DialogSpec, registry: Registry,
+                        engine: Literal["graphviz", "mermaid"]) -> GraphMachine:
+    # The machine is its own model: it exists only to be drawn.
+    machine = GraphMachine( states=[BEGIN, *spec.states], initial=BEGIN,
                            auto_transitions=False, graph_engine=engine,
                            title=spec.title or spec.name, show_conditions=True)
     for edge in edges(spec, registry):
@@ -48,17 +51,10 @@ def build_graph_machine(spec: DialogSpec, registry: Registry, engine: str) -> Gr
 def render(spec: DialogSpec, registry: Registry, out: Path) -> Path:
     """Write the diagram; returns the file written (.mmd when graphviz is missing)."""
     if out.suffix.lower() in IMAGE_FORMATS and graphviz_available():
-        machine = build_graph_machine(spec, registry, "graphviz")
-        machine.add_model(model := _Model())
-        graph = model.get_graph()
+        graph = build_graph_machine(spec, registry, "graphviz").get_graph()
         graph.render(outfile=str(out), format=out.suffix[1:].lower(), cleanup=True)
         return out
-    machine = build_graph_machine(spec, registry, "mermaid")
-    machine.add_model(model := _Model())
+    graph = build_graph_machine(spec, registry, "mermaid").get_graph()
     target = out if out.suffix.lower() not in IMAGE_FORMATS else out.with_suffix(".mmd")
-    target.write_text(model.get_graph().draw(None), encoding="utf-8")
+    target.write_text(graph.draw(None), encoding="utf-8")
     return target
-
-
-class _Model:
-    """A bare model for the diagram machine."""

@@ -92,6 +92,7 @@ def _state(name: str, body: dict[str, Any], parsed: Parsed) -> StateSpec:
     base = ("states", name)
     say = body.get("say", ())
     nxt = body.get("next", ())
+    branches: tuple[Branch, ...]
     if isinstance(nxt, str):
         branches = (Branch(nxt, None, parsed.line((*base, "next"))),)
     else:

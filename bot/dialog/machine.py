@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import cast
 
 from transitions import EventData, Machine
 
@@ -116,4 +117,4 @@ class DialogMachine:
 
 def _entering(on_enter: Callable[[Turn, StateSpec], None],
               state: StateSpec) -> Callable[[EventData], None]:
-    return lambda event: on_enter(event.model, state)
+    return lambda event: on_enter(cast(Turn, event.model), state)

@@ -42,6 +42,9 @@ def check(parsed: Parsed) -> list[Problem]:
     return problems
 
 
+_ITEM_NAMES = {"buttons": "button", "next": "branch", "do": "action"}
+
+
 def where(path: Path) -> str:
     """A readable place: ('states', 'rate', 'buttons', 0, 'to') -> "state 'rate', button 1, to"."""
     parts: list[str] = []
@@ -53,8 +56,8 @@ def where(path: Path) -> str:
         if item == "states" and nxt is not None:
             parts.append(f"state '{nxt}'")
             i += 2
-        elif item in ("buttons", "next", "do") and isinstance(nxt, int):
-            parts.append(f"{ {'buttons': 'button', 'next': 'branch', 'do': 'action'}[item] } {nxt + 1}")
+        elif item in _ITEM_NAMES and isinstance(nxt, int):
+            parts.append(f"{_ITEM_NAMES[item]} {nxt + 1}")
             i += 2
         elif item == "messages" and nxt is not None:
             parts.append(f"message '{nxt}'")
@@ -117,14 +120,14 @@ def _type_name(t: Any) -> str:
     names = {"string": "a text", "array": "a list", "object": "a mapping (key: value)",
              "number": "a number", "integer": "a whole number", "boolean": "true or false"}
     if isinstance(t, list):
-        return " or ".join(names.get(x, x) for x in t)
+        return " or ".join(names.get(str(x), str(x)) for x in t)
     return names.get(t, str(t))
 
 
 def _sentence(error: ValidationError) -> str:
     kind, inst, value = error.validator, error.instance, error.validator_value
     if kind == "custom":
-        return error.message
+        return str(error.message)
     if kind == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return f"missing required key '{missing}'"
@@ -147,5 +150,5 @@ def _sentence(error: ValidationError) -> str:
         return f"has {len(inst)} items; at most {value} are allowed"
     if kind in ("minProperties", "maxProperties"):
         return "write an action or condition as its name, or as {name: arguments}, one per item"
-    text = error.message
+    text = str(error.message)
     return text if len(text) <= 200 else text[:197] + "..."

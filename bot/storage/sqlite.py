@@ -25,32 +25,32 @@ migrations = Migrations("smart-coach")
 
 @migrations()
 def m001_initial(db: Database) -> None:
-    db["users"].create({
+    db.table("users").create({
         "id": int, "language": str, "timezone": str, "settings": str, "active": int,
         "created_at": str, "updated_at": str,
     }, pk="id")
-    db["conversations"].create({"user_id": int, "dialog": str, "state": str,
+    db.table("conversations").create({"user_id": int, "dialog": str, "state": str,
                                 "updated_at": str}, pk="user_id")
-    db["answers"].create({"user_id": int, "key": str, "value": str, "updated_at": str},
+    db.table("answers").create({"user_id": int, "key": str, "value": str, "updated_at": str},
                          pk=("user_id", "key"))
-    db["journal"].create({"id": int, "user_id": int, "kind": str, "data": str,
+    db.table("journal").create({"id": int, "user_id": int, "kind": str, "data": str,
                           "created_at": str}, pk="id")
-    db["journal"].create_index(["user_id"])
-    db["urges"].create({
+    db.table("journal").create_index(["user_id"])
+    db.table("urges").create({
         "id": int, "user_id": int, "at": str, "strength_before": int, "strength_after": int,
         "minutes": int, "trigger": str, "place": str, "coping": str, "used": int,
         "next_time": str, "created_at": str,
     }, pk="id")
-    db["urges"].create_index(["user_id", "at"])
-    db["checkins"].create({
+    db.table("urges").create_index(["user_id", "at"])
+    db.table("checkins").create({
         "id": int, "user_id": int, "day": str, "mood": int, "urges": int, "went_well": str,
         "note": str, "created_at": str,
     }, pk="id")
-    db["checkins"].create_index(["user_id", "day"], unique=True)
-    db["followups"].create({"id": int, "user_id": int, "due_at": str, "dialog": str,
+    db.table("checkins").create_index(["user_id", "day"], unique=True)
+    db.table("followups").create({"id": int, "user_id": int, "due_at": str, "dialog": str,
                             "state": str, "created_at": str}, pk="id")
-    db["followups"].create_index(["due_at"])
-    db["followups"].create_index(["user_id"])
+    db.table("followups").create_index(["due_at"])
+    db.table("followups").create_index(["user_id"])
 
 
 def _iso(moment: datetime) -> str:
@@ -116,13 +116,13 @@ class SqliteStore:
                 [user.user_id, user.language, user.timezone, json.dumps(user.settings),
                  int(user.active), stamp, stamp])
             if user.dialog:
-                self.db["conversations"].upsert({"user_id": user.user_id, "dialog": user.dialog,
-                                                 "state": user.state, "updated_at": stamp},
-                                                pk="user_id")
+                self.db.table("conversations").upsert(
+                    {"user_id": user.user_id, "dialog": user.dialog, "state": user.state,
+                     "updated_at": stamp}, pk="user_id")
             else:
                 self.db.execute("delete from conversations where user_id = ?", [user.user_id])
             if writes.set_answers:
-                self.db["answers"].upsert_all(
+                self.db.table("answers").upsert_all(
                     [{"user_id": user.user_id, "key": k, "value": json.dumps(v),
                       "updated_at": stamp} for k, v in writes.set_answers.items()],
                     pk=("user_id", "key"))
@@ -130,14 +130,14 @@ class SqliteStore:
                 self.db.execute("delete from answers where user_id = ? and key = ?",
                                 [user.user_id, key])
             for kind, data in writes.journal:
-                self.db["journal"].insert({"user_id": user.user_id, "kind": kind,
+                self.db.table("journal").insert({"user_id": user.user_id, "kind": kind,
                                            "data": json.dumps(data), "created_at": stamp})
             if writes.cancel_followups:
                 self.db.execute("delete from followups where user_id = ?", [user.user_id])
             if writes.done_followup is not None:
                 self.db.execute("delete from followups where id = ?", [writes.done_followup])
             for new in writes.new_followups:
-                table = self.db["followups"]
+                table = self.db.table("followups")
                 table.insert({"user_id": user.user_id, "due_at": _iso(new.due),
                               "dialog": new.dialog, "state": new.state, "created_at": stamp})
                 assert table.last_pk is not None
