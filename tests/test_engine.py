@@ -368,3 +368,12 @@ def test_machines_are_shared_and_models_detached(chat: ChatClient) -> None:
         chat.as_user(user).send("/urge")
     for machine in chat.engine.machines.values():
         assert machine.machine.models == []  # every turn was detached after its event
+
+
+def test_command_menu_lists_exactly_the_commands_that_work(chat: ChatClient) -> None:
+    menu = chat.engine.catalog.commands()
+    assert menu == [("help", "What I can do"), ("start", "Start here"),
+                    ("urge", "Cope with an urge"), ("cancel", "Stop what we're doing")]
+    for command, _ in menu:
+        chat.send(f"/{command}")
+        assert not chat.texts[0].startswith("I don't know")

@@ -47,7 +47,6 @@ class Entry:
     check: Check = _no_check
     # States of the same dialog the entry can lead to (for reachability checks).
     targets: Callable[[Any], list[str]] = _no_targets
-    doc: str = ""
 
 
 @dataclass
@@ -58,13 +57,13 @@ class Registry:
     def action(self, name: str, *, check: Check = _no_check,
                targets: Callable[[Any], list[str]] = _no_targets) -> Callable[..., Any]:
         def register(fn: Callable[[Turn, Any], None]) -> Callable[[Turn, Any], None]:
-            self.actions[name] = Entry(fn, check, targets, (fn.__doc__ or "").strip())
+            self.actions[name] = Entry(fn, check, targets)
             return fn
         return register
 
     def condition(self, name: str, *, check: Check = _no_check) -> Callable[..., Any]:
         def register(fn: Callable[[Turn, Any], bool]) -> Callable[[Turn, Any], bool]:
-            self.conditions[name] = Entry(fn, check, _no_targets, (fn.__doc__ or "").strip())
+            self.conditions[name] = Entry(fn, check)
             return fn
         return register
 

@@ -7,7 +7,6 @@ things were; dialog authors need both caught and every error tied to a line.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,13 +112,3 @@ def _scalar(node: yaml.Node, ctor: _Loader) -> Any:
     except yaml.YAMLError:
         return node.value  # e.g. an invalid timestamp: keep the text
 
-
-def walk(data: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
-    """Every (path, value) in plain data, depth first."""
-    yield path, data
-    if isinstance(data, dict):
-        for k, v in data.items():
-            yield from walk(v, (*path, k))
-    elif isinstance(data, list):
-        for i, v in enumerate(data):
-            yield from walk(v, (*path, i))
