@@ -8,7 +8,6 @@ suggests the nearest known one.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 import types
 import typing
@@ -20,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from bot.dialog.hints import did_you_mean
 from bot.errors import ConfigError
 
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
@@ -132,8 +132,7 @@ def _build(cls: type, data: Mapping[str, Any], source: str, prefix: str) -> Any:
     for key, value in data.items():
         name = f"{prefix}{key}"
         if key not in known:
-            hint = difflib.get_close_matches(str(key), known, n=1)
-            tip = f" (did you mean '{prefix}{hint[0]}'?)" if hint else \
+            tip = did_you_mean(name, [prefix + k for k in known]) or \
                 f" (known keys: {', '.join(prefix + k for k in known)})"
             raise ConfigError(source, name, f"unknown key{tip}")
         if value is None:

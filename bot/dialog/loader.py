@@ -41,12 +41,19 @@ def check_directory(directory: str | Path, registry: Registry) -> tuple[Catalog 
     dialogs: list[tuple[DialogSpec, Parsed]] = []
     messages: dict[str, str] | None = None
     messages_parsed: Parsed | None = None
+    seen_messages = False  # a messages file, even one with errors
     for path in files:
         shown = str(path)
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Problem(shown, 1, f"cannot read the file: {exc}"))
+            raw = path.read_bytes()
+            text = raw.decode("utf-8")
+        except OSError as exc:
+            problems.append(Problem(shown, 1, f"cannot read the file: {exc.strerror}"))
+            continue
+        except UnicodeDecodeError as exc:
+            line = raw[:exc.start].count(b"\n") + 1
+            problems.append(Problem(shown, line, "the file is not UTF-8 text (save it as "
+                                    f"UTF-8): byte {raw[exc.start]:#x} cannot be read"))
             continue
         parsed, found = parse(text, shown)
         problems.extend(found)
@@ -55,11 +62,13 @@ def check_directory(directory: str | Path, registry: Registry) -> tuple[Catalog 
         if parsed.data is None:
             problems.append(Problem(shown, 1, "the file is empty"))
             continue
+        is_messages = isinstance(parsed.data, dict) and MESSAGES_KEY in parsed.data
         found = schema.check(parsed)
         problems.extend(found)
         if found:
+            seen_messages = seen_messages or is_messages
             continue
-        if MESSAGES_KEY in parsed.data:
+        if is_messages:
             if messages_parsed is not None:
                 problems.append(parsed.problem((MESSAGES_KEY,), "messages are already defined "
                                                f"in {messages_parsed.file}"))
@@ -68,12 +77,12 @@ def check_directory(directory: str | Path, registry: Registry) -> tuple[Catalog 
         else:
             dialogs.append((build_dialog(parsed), parsed))
 
-    if messages is None:
+    if messages is None and not seen_messages:
         problems.append(Problem(str(folder), 1,
                                 "no messages file: add messages.yaml with the system messages"))
     problems.extend(check_catalog(Sources(dialogs, messages or {}, messages_parsed), registry))
     if problems or messages is None:
-        return None, problems
+        return None, sorted(problems)
     return Catalog({d.name: d for d, _ in dialogs}, messages), []
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from bot.dialog.hints import did_you_mean
 from bot.dialog.spec import DialogSpec
 from bot.dialog.turn import EndDialog, FollowUpRequest, StartDialog, Turn
 
@@ -110,7 +111,8 @@ def _check_follow_up(args: Any, ctx: CheckContext) -> list[str]:
     if parse_duration(args["after"]) is None:
         problems.append(f"after: '{args['after']}' is not a duration like 30s, 15m, 2h or 1d")
     if args["go"] not in ctx.dialog.states:
-        problems.append(f"go: unknown state '{args['go']}'")
+        problems.append(f"go: unknown state '{args['go']}'"
+                        f"{did_you_mean(args['go'], ctx.dialog.states)}")
     return problems
 
 

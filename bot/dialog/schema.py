@@ -6,7 +6,6 @@ counsellor can act on, each tied to the line of the offending key.
 
 from __future__ import annotations
 
-import difflib
 import json
 from functools import cache
 from importlib import resources
@@ -15,6 +14,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.exceptions import best_match
 
+from bot.dialog.hints import did_you_mean
 from bot.dialog.yamlfile import Parsed, Path
 from bot.errors import Problem
 
@@ -85,8 +85,11 @@ def _describe(error: ValidationError, parsed: Parsed) -> list[Problem]:
         for key in inst:
             if key in known:
                 continue
-            hint = difflib.get_close_matches(str(key), known, n=1)
-            tip = f" (did you mean '{hint[0]}'?)" if hint else f" (known keys: {', '.join(known)})"
+            if " " in str(key):
+                # `{label: Yes, I do}` splits at the comma into a key 'I do'.
+                tip = ' (if a text has a comma inside { }, put it in "double quotes")'
+            else:
+                tip = did_you_mean(key, known) or f" (known keys: {', '.join(known)})"
             out.append(parsed.problem((*path, key), f"{_prefix(path)}unknown key '{key}'{tip}"))
         return out
     if "propertyNames" in error.absolute_schema_path:
@@ -110,8 +113,9 @@ def _deepest(error: ValidationError) -> ValidationError:
 
 def _wrong_type(error: ValidationError, expected: list[Any]) -> ValidationError:
     names = " or ".join(dict.fromkeys(_type_name(t) for t in expected))
-    made = ValidationError(f"should be {names}", validator="custom", instance=error.instance)
-    made.path = error.path
+    # `path=` sets relative_path, which absolute_path (the place reported) is built from.
+    made = ValidationError(f"should be {names}", validator="custom", instance=error.instance,
+                           path=error.relative_path)
     made.parent = error.parent
     return made
 
@@ -148,7 +152,9 @@ def _sentence(error: ValidationError) -> str:
         return f"needs at least {value} item{'s' if value != 1 else ''}"
     if kind == "maxItems":
         return f"has {len(inst)} items; at most {value} are allowed"
-    if kind in ("minProperties", "maxProperties"):
+    if kind == "maxProperties" or (kind == "minProperties" and error.schema.get("maxProperties")):
         return "write an action or condition as its name, or as {name: arguments}, one per item"
+    if kind == "minProperties":
+        return f"needs at least {value} entr{'y' if value == 1 else 'ies'}"
     text = str(error.message)
     return text if len(text) <= 200 else text[:197] + "..."

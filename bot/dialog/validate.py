@@ -8,10 +8,10 @@ transitions itself only notices a bad target when the event fires, in front of a
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from bot.dialog.hints import did_you_mean as _suggest
 from bot.dialog.registry import CheckContext, Entry, Registry
 from bot.dialog.render import placeholders
 from bot.dialog.spec import Call, DialogSpec, StateSpec
@@ -74,7 +74,10 @@ def _clashes(dialogs: list[tuple[DialogSpec, Parsed]]) -> list[Problem]:
                 problems.append(parsed.problem(("command",), "a dialog with a command needs a "
                                                "description for the command menu"))
         for i, intent in enumerate(dialog.intents):
-            if intent in intents:
+            if intent in dialog.intents[:i]:
+                problems.append(parsed.problem(("intents", i), f"intent '{intent}' is listed "
+                                               "twice"))
+            elif intent in intents:
                 problems.append(parsed.problem(("intents", i), f"intent '{intent}' already opens "
                                                f"dialog '{intents[intent]}'"))
             intents.setdefault(intent, dialog.name)
@@ -98,11 +101,6 @@ def _all_calls(state: StateSpec) -> Iterator[Call]:
     yield from state.do
     for button in state.buttons:
         yield from button.do
-
-
-def _suggest(name: str, options: Iterable[str]) -> str:
-    hint = difflib.get_close_matches(name, list(options), n=1)
-    return f" (did you mean '{hint[0]}'?)" if hint else ""
 
 
 def _check_dialog(dialog: DialogSpec, parsed: Parsed, registry: Registry, ctx: CheckContext,

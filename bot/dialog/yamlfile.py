@@ -57,29 +57,51 @@ def parse(text: str, file: str) -> tuple[Parsed | None, list[Problem]]:
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        what = exc.problem or exc.context or "unreadable YAML"
-        if "expected ',' or" in what or "mapping values are not allowed" in what:
-            # The usual cause: a text with ? : , or # that needs quotes.
-            what += ' (if a text contains ? : , # or quotes, put it in "double quotes")'
-        return None, [Problem(file, line, f"YAML syntax error: {what}")]
+        return None, [_syntax_problem(exc, text, file)]
     except yaml.YAMLError as exc:  # e.g. a reader error on bad bytes
         return None, [Problem(file, 1, f"YAML syntax error: {exc}")]
+    except RecursionError:
+        return None, [Problem(file, 1, "the file is nested too deeply to read")]
     finally:
         loader.dispose()
     parsed = Parsed(file, None)
     if node is None:
         return parsed, []
     problems: list[Problem] = []
-    parsed.data = _convert(node, (), parsed, problems, _Loader(""))
+    parsed.data = _convert(node, (), parsed, problems, _Loader(""), set())
     return parsed, problems
 
 
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
+    problem, context = exc.problem or "", exc.context or ""
+    mark = exc.problem_mark or exc.context_mark
+    if "another document" in problem:
+        what = "expected a single document in the file: remove the second ---"
+    elif ("end of stream" in problem or "<stream end>" in problem) and exc.context_mark:
+        # An unclosed quote or bracket: where it opened is where to look.
+        mark = exc.context_mark
+        what = "a quote or bracket opened here is never closed"
+    else:
+        what = problem or context or "unreadable YAML"
+    if "expected ',' or" in what or "mapping values are not allowed" in what:
+        # The usual cause: a text with ? : , or # that needs quotes.
+        what += ' (if a text contains ? : , # or quotes, put it in "double quotes")'
+    last = len(text.rstrip("\n").split("\n"))
+    line = min(mark.line + 1, last) if mark else 1
+    return Problem(file, line, f"YAML syntax error: {what}")
+
+
 def _convert(
-    node: yaml.Node, path: Path, parsed: Parsed, problems: list[Problem], ctor: _Loader
+    node: yaml.Node, path: Path, parsed: Parsed, problems: list[Problem], ctor: _Loader,
+    ancestors: set[int],
 ) -> Any:
     parsed.lines.setdefault(path, node.start_mark.line + 1)
+    if id(node) in ancestors:
+        problems.append(Problem(parsed.file, parsed.line(path),
+                                "an alias (*name) refers to the block that contains it"))
+        return None
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+        ancestors = ancestors | {id(node)}
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -96,10 +118,10 @@ def _convert(
                                         f"duplicate key '{key}' (first defined on line {first})"))
                 continue
             parsed.lines[child] = key_node.start_mark.line + 1
-            result[key] = _convert(value_node, child, parsed, problems, ctor)
+            result[key] = _convert(value_node, child, parsed, problems, ctor, ancestors)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_convert(item, (*path, i), parsed, problems, ctor)
+        return [_convert(item, (*path, i), parsed, problems, ctor, ancestors)
                 for i, item in enumerate(node.value)]
     return _scalar(node, ctor)
 
