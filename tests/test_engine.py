@@ -39,6 +39,7 @@ URGE = textwrap.dedent("""\
         next: pick
       pick:
         say: Which tool would you like to try?
+        on: {craving: strong}
         buttons:
           - {label: Put it off, to: delay}
           - {label: "Where am I?", to: where}
@@ -69,7 +70,6 @@ URGE = textwrap.dedent("""\
         say: What set it off?
         expect: text
         save: trigger
-        on: {craving: strong}
         next: noted
       noted:
         say: "Noted: {trigger|nothing}."
@@ -184,11 +184,17 @@ def test_answers_are_escaped_in_messages(chat: ChatClient) -> None:
 def test_intent_in_a_state_routes_by_on(chat: ChatClient) -> None:
     chat.send("/urge")
     chat.send("3")
+    chat.send("I want a drink")  # not a button: the state's `on` intents are tried
+    assert chat.texts[0] == "That's a strong one. You don't have to act on it."
+    assert chat.position == ("urge", "pick")
+
+
+def test_a_text_answer_is_never_taken_for_an_intent(chat: ChatClient) -> None:
+    chat.send("/urge")
+    chat.send("3")
     chat.press("Note it")
-    # A text answer is expected, but an `on` intent is only tried when nothing else fits:
     chat.send("I want a drink")
-    assert chat.position == (None, None)
-    assert chat.answers["trigger"] == "I want a drink"
+    assert chat.texts == ["Noted: I want a drink."]
 
 
 def test_intent_opens_a_dialog_from_idle(chat: ChatClient) -> None:
@@ -377,3 +383,18 @@ def test_command_menu_lists_exactly_the_commands_that_work(chat: ChatClient) -> 
     for command, _ in menu:
         chat.send(f"/{command}")
         assert not chat.texts[0].startswith("I don't know")
+
+
+def test_a_store_that_fails_to_load_gets_an_apology_not_a_crash(
+        folder: Path, caplog: pytest.LogCaptureFixture) -> None:
+    class Broken(MemoryStore):
+        def load_user(self, user_id: int):  # type: ignore[no-untyped-def]
+            raise OSError("database is locked")
+
+    registry = default_registry()
+    engine = Engine(load_catalog(folder, registry), registry, Broken(), FakeClock())
+    replies = engine.handle(Incoming.message(5, "my secret words"))
+    assert [r.text for r in replies] == [
+        "Sorry, something went wrong on my side. Please try again in a moment."]
+    assert "user 5, text event" in caplog.text
+    assert "my secret words" not in caplog.text  # texts never reach the logs

@@ -551,8 +551,9 @@ def test_states_reached_by_on_or_follow_up_are_reachable(write_dialogs):
         start: a
         states:
           a:
-            say: What happened?
-            expect: text
+            say: How strong is it?
+            expect: number
+            range: [0, 10]
             on: {craving: urge}
             do: [{follow_up: {after: 2h, go: later}}]
             next: bye
@@ -1133,3 +1134,22 @@ def test_mutated_dialogs_give_a_catalog_or_problems_never_a_crash(write_dialogs)
             last = len(path.read_text().splitlines()) + 1 if path.is_file() else 1
             assert 1 <= problem.line <= last, (str(problem), text)
     assert outcomes["catalog"] > 0 and outcomes["problems"] > 0
+
+
+def test_on_intents_in_a_free_text_step_are_never_used(write_dialogs):
+    folder = one_dialog(write_dialogs, """\
+        dialog: x
+        start: a
+        states:
+          a:
+            say: What set it off?
+            expect: text
+            save: trigger
+            on: {craving: b}
+            next: b
+          b:
+            say: Thanks.
+            end: true
+        """)
+    assert run(folder) == [at(folder, 4, "state 'a' takes any text as its answer, so its `on` "
+                                         "intents are never used")]

@@ -93,10 +93,11 @@ class Engine:
 
     def handle(self, event: Incoming) -> list[Outgoing]:
         now = self.clock.now()
-        user = self.store.load_user(event.user_id)
-        where = f"user {event.user_id}, {event.kind} event, at {user.dialog}:{user.state}"
-        step = _Step(user, now, dict(user.answers))
+        where = f"user {event.user_id}, {event.kind} event"
         try:
+            user = self.store.load_user(event.user_id)
+            where += f", at {user.dialog}:{user.state}"
+            step = _Step(user, now, dict(user.answers))
             self._dispatch(step, event)
             created = self.store.save_step(step.writes(user.answers), now)
         except Exception as exc:

@@ -167,6 +167,8 @@ def _check_state_shape(dialog: DialogSpec, state: StateSpec) -> list[Problem]:
         out.append(f"{here} has nothing to say: add say")
     if not state.end and not state.buttons and not state.next:
         out.append(f"{here} has no way out: add buttons, next, or end: true")
+    if state.on and state.expect == "text":
+        out.append(f"{here} takes any text as its answer, so its `on` intents are never used")
     if state.expect and not state.next:
         out.append(f"{here} expects an answer but has no next")
     if state.buttons and not state.next:
