@@ -28,7 +28,8 @@ class Dispatcher:
 
     async def process(self, event: Incoming, deliver: Deliver) -> list[Outgoing]:
         """Handle one event and deliver its replies, in order with the user's other events."""
-        async with self._slots, self._user(event.user_id):
+        # The user's lock first: one busy user's queued events must not take every slot.
+        async with self._user(event.user_id), self._slots:
             replies = await self.run(self.engine.handle, event)
             if replies:
                 await deliver(event.user_id, replies)

@@ -157,3 +157,21 @@ async def test_pending_follow_ups_are_rebuilt_at_start(write_dialogs, tmp_path: 
     scheduler.shutdown()
     dispatcher.close()
     store.close()
+
+
+@pytest.mark.asyncio
+async def test_one_busy_user_does_not_starve_the_others() -> None:
+    engine = SlowEngine()
+    dispatcher = Dispatcher(engine, max_concurrent=4)  # type: ignore[arg-type]
+    finished: list[int] = []
+
+    async def deliver(user_id: int, replies: list[Outgoing]) -> None:
+        await asyncio.sleep(0.01)
+        finished.append(user_id)
+
+    busy = [dispatcher.process(Incoming.message(1, f"{i}"), deliver) for i in range(30)]
+    others = [dispatcher.process(Incoming.message(u, "hi"), deliver) for u in range(2, 6)]
+    await asyncio.gather(*busy, *others)
+    # The four other users were served long before user 1's thirty events were done.
+    assert max(finished.index(u) for u in range(2, 6)) < 10
+    dispatcher.close()
