@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
         code: int = args.run(args)
         return code
     except DialogError as exc:
-        _print_problems(exc)
+        _print_problems(exc, "; fix them and start again")
         return 1
     except BotError as exc:
         print(f"smart-coach: {exc}", file=sys.stderr)
@@ -77,12 +77,11 @@ def _config(args: argparse.Namespace) -> Config:
     return config
 
 
-def _print_problems(exc: DialogError) -> None:
+def _print_problems(exc: DialogError, then: str = "") -> None:
     for problem in exc.problems:
         print(problem, file=sys.stderr)
     count = len(exc.problems)
-    print(f"{count} problem{'s' if count != 1 else ''} found; nothing was started.",
-          file=sys.stderr)
+    print(f"{count} problem{'s' if count != 1 else ''} in the dialogs{then}.", file=sys.stderr)
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -116,5 +116,6 @@ def test_invalid_dialogs_stop_the_chat_with_file_and_line(tmp_path: Path) -> Non
     line = text.splitlines().index(next(x for x in text.splitlines() if "ask_focuss" in x)) + 1
     assert (f"{bad / 'start.yaml'}:{line}: state 'welcome', button 3 'Let's begin' goes to "
             "unknown state 'ask_focuss' (did you mean 'ask_focus'?)") in result.stderr
+    assert result.stderr.endswith("1 problem in the dialogs; fix them and start again.\n")
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "c.db").exists()  # refused before touching the database

@@ -1069,7 +1069,7 @@ def test_cli_validate_lists_problems_and_fails(write_dialogs, capsys):
                       "(did you mean 'finish'?)"),
         at(folder, 8, "state 'a', button 2 'Back' goes to unknown state 'aa' "
                       "(did you mean 'a'?)"),
-        "2 problems found; nothing was started.",
+        "2 problems in the dialogs.",
     ]
     assert "Traceback" not in err
 
@@ -1078,7 +1078,7 @@ def test_cli_validate_a_missing_folder(tmp_path, capsys):
     assert main(["validate", str(tmp_path / "nope")]) == 1
     out, err = capsys.readouterr()
     assert err.splitlines() == [f"{tmp_path / 'nope'}:1: no such folder of dialogs",
-                                "1 problem found; nothing was started."]
+                                "1 problem in the dialogs."]
 
 
 def test_cli_validate_the_real_dialogs(dialogs_dir, capsys):
