@@ -398,3 +398,14 @@ def test_a_store_that_fails_to_load_gets_an_apology_not_a_crash(
         "Sorry, something went wrong on my side. Please try again in a moment."]
     assert "user 5, text event" in caplog.text
     assert "my secret words" not in caplog.text  # texts never reach the logs
+
+
+def test_a_user_who_blocked_the_bot_gets_no_follow_ups_until_they_write(chat: ChatClient) -> None:
+    chat.send("/urge")
+    chat.send("5")
+    chat.press("Put it off")
+    chat.engine.store.set_active(chat.user_id, False)  # Telegram said 403: blocked
+    assert chat.wait(minutes=15) == []
+    assert chat.engine.store.pending_followups() == []  # dropped, not kept for later
+    chat.send("/help")
+    assert chat.engine.store.load_user(chat.user_id).active is True

@@ -119,3 +119,11 @@ def test_another_connection_sees_committed_steps(tmp_path: Path) -> None:
     assert reader.load_user(9).state == "menu"
     writer.close()
     reader.close()
+
+
+def test_set_active_marks_a_blocked_user(store: Store) -> None:
+    store.save_step(StepWrites(UserRecord(8)), NOW)
+    store.set_active(8, False)
+    assert store.load_user(8).active is False
+    store.set_active(99, False)  # someone never seen: nothing to mark, no error
+    assert store.load_user(99).known is False

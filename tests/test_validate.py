@@ -57,6 +57,10 @@ MESSAGES = dedent("""\
       error: Something went wrong.
       resumed: Welcome back.
       cancel_command: Stop what we are doing
+      private_only: Please message me privately.
+      unsupported: I can only read text.
+      edited: I only read new messages.
+      share_location_button: Share my location
     """)
 
 OK_DIALOG = dedent("""\
@@ -897,10 +901,11 @@ def test_a_missing_message(write_dialogs):
 
 def test_an_unknown_message(write_dialogs):
     folder = write_dialogs({"ok.yaml": OK_DIALOG, "messages.yaml": MESSAGES + "  goodbye: Bye\n"})
-    assert at(folder, 14, "messages: unknown key 'goodbye' (known keys: fallback, choose, "
+    assert at(folder, 18, "messages: unknown key 'goodbye' (known keys: fallback, choose, "
                           "invalid_number, expect_text, expect_location, stale_button, "
                           "unknown_command, cancelled, nothing_to_cancel, error, resumed, "
-                          "cancel_command)", "messages.yaml") in run(folder)
+                          "cancel_command, private_only, unsupported, edited, "
+                          "share_location_button)", "messages.yaml") in run(folder)
 
 
 def test_a_broken_messages_file_is_not_reported_as_missing(write_dialogs):

@@ -97,6 +97,8 @@ class Engine:
         try:
             user = self.store.load_user(event.user_id)
             where += f", at {user.dialog}:{user.state}"
+            if event.kind != Kind.TIMER:
+                user.active = True  # writing again undoes a block
             step = _Step(user, now, dict(user.answers))
             self._dispatch(step, event)
             created = self.store.save_step(step.writes(user.answers), now)
@@ -230,6 +232,8 @@ class Engine:
         if followup is None or followup.user_id != step.user.user_id:
             return  # handled or cancelled already: a late or repeated job does nothing
         step.done_followup = followup.id
+        if not step.user.active:
+            return  # they blocked the bot: no nudges until they write again
         if step.now - followup.due > self.followup_grace:
             # "It's been 15 minutes" hours later would be wrong: skip it.
             log.info("follow-up %s for user %s skipped: %s late", followup.id,

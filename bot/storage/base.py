@@ -74,6 +74,10 @@ class Store(Protocol):
         """Save one step atomically; returns the follow-ups it created."""
         ...
 
+    def set_active(self, user_id: int, active: bool) -> None:
+        """Inactive users (who blocked the bot) get no follow-ups until they write again."""
+        ...
+
     def followup(self, followup_id: int) -> FollowUp | None: ...
 
     def pending_followups(self, until: datetime | None = None) -> list[FollowUp]:

@@ -62,6 +62,12 @@ class MemoryStore:
         self._next_id += 1
         return self._next_id - 1
 
+    def set_active(self, user_id: int, active: bool) -> None:
+        with self._lock:
+            raw = self._users.get(user_id)
+            if raw is not None:
+                self._users[user_id] = json.dumps({**json.loads(raw), "active": active})
+
     def followup(self, followup_id: int) -> FollowUp | None:
         with self._lock:
             return self._followups.get(followup_id)

@@ -145,6 +145,10 @@ class SqliteStore:
                                         _dt(_iso(new.due)), new.dialog, new.state))
         return created
 
+    def set_active(self, user_id: int, active: bool) -> None:
+        with self._lock:
+            self.db.execute("update users set active = ? where id = ?", [int(active), user_id])
+
     def followup(self, followup_id: int) -> FollowUp | None:
         with self._lock:
             row = next(self.db.query("select * from followups where id = ?", [followup_id]),
