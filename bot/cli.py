@@ -52,6 +52,10 @@ def _parser() -> argparse.ArgumentParser:
                           help=f"the dialogs folder (default {default_dialogs_dir()})")
     validate.set_defaults(run=_validate)
 
+    run = sub.add_parser("run", help="run the bot on Telegram (needs a token from @BotFather)")
+    run.add_argument("--config", type=Path, help="config.yaml (see config.example.yaml)")
+    run.set_defaults(run=_run)
+
     graph = sub.add_parser("graph", help="draw a dialog's state diagram")
     graph.add_argument("dialog", help="the dialog's name, e.g. start")
     graph.add_argument("-o", "--output", type=Path, help="FILE.svg/.png (needs graphviz) or "
@@ -112,6 +116,33 @@ def _chat(args: argparse.Namespace) -> int:
             app.close()
 
     asyncio.run(session())
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from telegram.error import InvalidToken
+
+    from bot import logs
+    from bot.app import build_app
+    from bot.channels.telegram.channel import MissingToken, TelegramChannel
+
+    config = _config(args)
+    if not config.telegram.token:
+        raise MissingToken(config.source)
+    logs.setup(config.logging.level,
+               secrets=[config.telegram.token, config.telegram.webhook.secret_token or ""])
+    app = build_app(config)
+    try:
+        channel = TelegramChannel(app, config.telegram, source=config.source)
+    except BotError:
+        app.close()
+        raise
+    try:
+        channel.run()
+    except InvalidToken:
+        print("smart-coach: Telegram rejected the bot token: check TELEGRAM_BOT_TOKEN "
+              "(or telegram.token) against what @BotFather gave you.", file=sys.stderr)
+        return 1
     return 0
 
 

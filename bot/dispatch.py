@@ -12,11 +12,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from bot.dialog.engine import Engine
 from bot.events import Incoming, Outgoing
 
 Deliver = Callable[[int, list[Outgoing]], Awaitable[None]]
+T = TypeVar("T")
 
 
 class Dispatcher:
@@ -35,8 +37,8 @@ class Dispatcher:
                 await deliver(event.user_id, replies)
             return replies
 
-    async def run(self, fn: Callable[..., list[Outgoing]], *args: object) -> list[Outgoing]:
-        """Run an engine call on the engine thread."""
+    async def run(self, fn: Callable[..., T], *args: object) -> T:
+        """Run a call that touches the engine or the store on the engine thread."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, fn, *args)
 

@@ -1,0 +1,1 @@
+"""The Telegram channel (python-telegram-bot): the only package that imports `telegram`."""

@@ -1,0 +1,89 @@
+"""Translate between Telegram's objects and the engine's events and replies. No I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from telegram import (
+    ChatMemberUpdated,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, ChatType
+
+from bot.events import Incoming, Outgoing
+
+SHORT_LABEL = 8  # buttons this short share one row (e.g. 0-3 / 4-6 / 7-10)
+
+
+class Route(Enum):
+    ENGINE = "engine"  # a private message, button, command or location for the engine
+    NOT_PRIVATE = "not_private"  # a group or channel: answer with a note, store nothing
+    UNSUPPORTED = "unsupported"  # a sticker, photo, voice note, file, contact ...
+    EDITED = "edited"
+    BLOCKED = "blocked"  # the user blocked the bot
+    UNBLOCKED = "unblocked"
+    IGNORE = "ignore"
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    route: Route
+    chat_id: int | None = None
+    incoming: Incoming | None = None
+    callback_query_id: str | None = None
+
+
+def classify(update: Update) -> Inbound:
+    """Where an update goes. Decides from the update alone, so it is easy to test."""
+    if update.my_chat_member is not None:
+        return _membership(update.my_chat_member)
+    chat = update.effective_chat
+    if chat is None:
+        return Inbound(Route.IGNORE)
+    if chat.type != ChatType.PRIVATE:
+        return Inbound(Route.NOT_PRIVATE, chat.id)
+    user_id = chat.id  # in a private chat, the chat is the person
+    if update.edited_message is not None:
+        return Inbound(Route.EDITED, chat.id)
+    query = update.callback_query
+    if query is not None:
+        return Inbound(Route.ENGINE, chat.id, Incoming.button(user_id, query.data or ""),
+                       callback_query_id=query.id)
+    message = update.message
+    if message is None:
+        return Inbound(Route.IGNORE, chat.id)
+    if message.location is not None:
+        loc = message.location
+        return Inbound(Route.ENGINE, chat.id,
+                       Incoming.shared_location(user_id, loc.latitude, loc.longitude))
+    if message.text is not None:
+        return Inbound(Route.ENGINE, chat.id, Incoming.message(user_id, message.text))
+    return Inbound(Route.UNSUPPORTED, chat.id)
+
+
+def _membership(change: ChatMemberUpdated) -> Inbound:
+    if change.chat.type != ChatType.PRIVATE:
+        return Inbound(Route.IGNORE, change.chat.id)
+    status = change.new_chat_member.status
+    if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
+        return Inbound(Route.BLOCKED, change.chat.id)
+    return Inbound(Route.UNBLOCKED, change.chat.id)
+
+
+def keyboard(reply: Outgoing, share_location_label: str
+             ) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
+    """Inline buttons for a reply's choices; a location button where one is expected."""
+    if reply.buttons:
+        buttons = [InlineKeyboardButton(b.label, callback_data=b.data) for b in reply.buttons]
+        if all(len(b.label) <= SHORT_LABEL for b in reply.buttons) and len(buttons) <= 5:
+            return InlineKeyboardMarkup([buttons])
+        return InlineKeyboardMarkup([[b] for b in buttons])
+    if reply.expect == "location":
+        return ReplyKeyboardMarkup([[KeyboardButton(share_location_label, request_location=True)]],
+                                   resize_keyboard=True, one_time_keyboard=True)
+    return None

@@ -1,0 +1,128 @@
+"""Send replies to Telegram without losing or reordering them.
+
+- 429: wait the `retry_after` Telegram asks for, then retry.
+- Timeouts and other network errors (5xx included): retry with exponential backoff.
+- 400 Bad Request: never retried blindly (it would fail the same way); logged, skipped.
+- 403 Forbidden: the person blocked the bot; they are marked inactive.
+The overall 30 messages/s is AIORateLimiter's job; this adds the per-chat pace (a short
+burst, then about one message a second). A chat's messages are sent one at a time by the
+caller (the dispatcher's per-user lock), so a retry never lets a later message overtake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import warnings
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from telegram import Bot
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.channels.telegram.convert import keyboard
+from bot.events import Outgoing
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class ChatPacer:
+    """At most `burst` messages per `period` seconds to one chat; remembers `size` chats."""
+
+    def __init__(self, burst: int = 3, period: float = 3.0, size: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic):
+        self.burst, self.period, self.size, self._clock = burst, period, size, clock
+        self._sent: OrderedDict[int, deque[float]] = OrderedDict()
+
+    def delay(self, chat_id: int) -> float:
+        """How long to wait before the next message to this chat (and count it as sent)."""
+        now = self._clock()
+        times = self._sent.pop(chat_id, None) or deque(maxlen=self.burst)
+        wait = 0.0
+        if len(times) == self.burst:
+            wait = max(0.0, times[0] + self.period - now)
+        times.append(now + wait)
+        self._sent[chat_id] = times
+        while len(self._sent) > self.size:
+            self._sent.popitem(last=False)
+        return wait
+
+
+class Sender:
+    def __init__(self, bot: Bot, *, share_location_label: str,
+                 on_blocked: Callable[[int], Awaitable[None]], max_attempts: int = 6,
+                 backoff: float = 0.5, pacer: ChatPacer | None = None,
+                 sleep: Sleep = asyncio.sleep):
+        self.bot = bot
+        self.share_location_label = share_location_label
+        self.on_blocked = on_blocked
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.pacer = pacer or ChatPacer()
+        self.sleep = sleep
+
+    async def send_all(self, chat_id: int, replies: list[Outgoing]) -> bool:
+        """Send replies in order; stops at the first that cannot be delivered at all."""
+        for reply in replies:
+            if not await self.send(chat_id, reply):
+                return False
+        return True
+
+    async def send(self, chat_id: int, reply: Outgoing) -> bool:
+        wait = self.pacer.delay(chat_id)
+        if wait:
+            await self.sleep(wait)
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                await self._send_once(chat_id, reply)
+                return True
+            except RetryAfter as exc:
+                await self.sleep(_retry_seconds(exc))
+            except Forbidden:
+                log.info("chat %s blocked the bot; marked inactive", chat_id)
+                await self.on_blocked(chat_id)
+                return False
+            except BadRequest as exc:
+                log.error("Telegram refused a message to chat %s: %s", chat_id, exc.message)
+                return False
+            except (TimedOut, NetworkError) as exc:
+                if attempt == self.max_attempts:
+                    break
+                delay = min(self.backoff * 2 ** (attempt - 1), 30.0)
+                log.warning("sending to chat %s failed (%s); retry %d in %.1fs", chat_id,
+                            type(exc).__name__, attempt, delay)
+                await self.sleep(delay)
+        log.error("gave up sending a message to chat %s after %d attempts", chat_id,
+                  self.max_attempts)
+        return False
+
+    async def _send_once(self, chat_id: int, reply: Outgoing) -> None:
+        markup = keyboard(reply, self.share_location_label)
+        if reply.photo is not None:
+            await self.bot.send_photo(chat_id, reply.photo, caption=reply.text or None,
+                                      parse_mode=ParseMode.HTML, reply_markup=markup)
+        elif reply.location is not None:
+            await self.bot.send_location(chat_id, reply.location.latitude,
+                                         reply.location.longitude, reply_markup=markup)
+        else:
+            await self.bot.send_message(chat_id, reply.text, parse_mode=ParseMode.HTML,
+                                        reply_markup=markup)
+
+
+def _retry_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB warns about int vs timedelta; either is fine here
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
