@@ -16,6 +16,8 @@ class Kind(StrEnum):
     COMMAND = "command"
     LOCATION = "location"
     TIMER = "timer"
+    UNSUPPORTED = "unsupported"  # a sticker, photo, voice note, file ... (not text)
+    EDITED = "edited"  # an edited message: we go by new messages only
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,7 @@ class Incoming:
     data: str = ""  # a button's data as sent back by the channel
     location: Location | None = None
     timer_id: int | None = None  # the follow-up that fired
+    update_id: int | None = None  # the channel's id for it, so a redelivery is not redone
 
     @classmethod
     def message(cls, user_id: int, text: str) -> Incoming:
@@ -55,6 +58,11 @@ class Incoming:
     @classmethod
     def shared_location(cls, user_id: int, latitude: float, longitude: float) -> Incoming:
         return cls(user_id, Kind.LOCATION, location=Location(latitude, longitude))
+
+    @classmethod
+    def other(cls, user_id: int, kind: Kind) -> Incoming:
+        """Something the engine only acknowledges (UNSUPPORTED or EDITED)."""
+        return cls(user_id, kind)
 
     @classmethod
     def timer(cls, user_id: int, timer_id: int) -> Incoming:

@@ -4,6 +4,7 @@ resume over the same database, users kept apart, and bad events answered politel
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -409,3 +410,22 @@ def test_a_user_who_blocked_the_bot_gets_no_follow_ups_until_they_write(chat: Ch
     assert chat.engine.store.pending_followups() == []  # dropped, not kept for later
     chat.send("/help")
     assert chat.engine.store.load_user(chat.user_id).active is True
+
+
+def test_a_redelivered_update_is_not_handled_twice(chat: ChatClient) -> None:
+    event = replace(Incoming.message(1, "/urge"), update_id=500)
+    first = chat.engine.handle(event)
+    again = chat.engine.handle(event)
+    assert [r.text for r in first] == ["How strong is the urge, 0 to 10?"] and again == []
+    assert chat.engine.store.was_handled(500) and not chat.engine.store.was_handled(501)
+
+
+def test_stickers_and_edits_are_acknowledged_and_the_step_kept(chat: ChatClient) -> None:
+    from bot.events import Kind
+
+    chat.send("/urge")
+    for kind, text in ((Kind.UNSUPPORTED, "I can only read text for now."),
+                       (Kind.EDITED, "I only read new messages.")):
+        replies = chat.engine.handle(Incoming.other(1, kind))
+        assert replies[0].text.startswith(text)
+        assert chat.position == ("urge", "rate")

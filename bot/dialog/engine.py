@@ -63,12 +63,14 @@ class _Step:
     followups: list[NewFollowUp] = field(default_factory=list)
     cancel_followups: bool = False
     done_followup: int | None = None
+    update_id: int | None = None
     moves: int = 0
 
     def writes(self, before: dict[str, Any]) -> StepWrites:
         changed = {k: v for k, v in self.answers.items() if before.get(k, _MISSING) != v}
         return StepWrites(self.user, changed, set(before) - set(self.answers), self.journal,
-                          self.followups, self.cancel_followups, self.done_followup)
+                          self.followups, self.cancel_followups, self.done_followup,
+                          self.update_id)
 
 
 _MISSING = object()
@@ -95,11 +97,13 @@ class Engine:
         now = self.clock.now()
         where = f"user {event.user_id}, {event.kind} event"
         try:
+            if event.update_id is not None and self.store.was_handled(event.update_id):
+                return []  # redelivered after a crash: its step is saved already
             user = self.store.load_user(event.user_id)
             where += f", at {user.dialog}:{user.state}"
             if event.kind != Kind.TIMER:
                 user.active = True  # writing again undoes a block
-            step = _Step(user, now, dict(user.answers))
+            step = _Step(user, now, dict(user.answers), update_id=event.update_id)
             self._dispatch(step, event)
             created = self.store.save_step(step.writes(user.answers), now)
         except Exception as exc:
@@ -135,6 +139,8 @@ class Engine:
                 self._location(step, event)
             case Kind.TIMER:
                 self._timer(step, event.timer_id)
+            case Kind.UNSUPPORTED | Kind.EDITED:
+                self._say(step, str(event.kind))
 
     def _command(self, step: _Step, command: str) -> None:
         if command == "cancel":

@@ -63,6 +63,7 @@ class StepWrites:
     new_followups: list[NewFollowUp] = field(default_factory=list)
     cancel_followups: bool = False  # drop every pending follow-up of the user
     done_followup: int | None = None  # the follow-up this step handled
+    update_id: int | None = None  # the channel update this step handled
 
 
 class Store(Protocol):
@@ -72,6 +73,10 @@ class Store(Protocol):
 
     def save_step(self, writes: StepWrites, now: datetime) -> list[FollowUp]:
         """Save one step atomically; returns the follow-ups it created."""
+        ...
+
+    def was_handled(self, update_id: int) -> bool:
+        """Whether a step for this channel update was saved already."""
         ...
 
     def set_active(self, user_id: int, active: bool) -> None:

@@ -18,6 +18,7 @@ class MemoryStore:
         self._journal: list[tuple[int, int, str, str, datetime]] = []
         self._followups: dict[int, FollowUp] = {}
         self._next_id = 1
+        self._handled: set[int] = set()
         self._lock = threading.Lock()
 
     def load_user(self, user_id: int) -> UserRecord:
@@ -51,6 +52,8 @@ class MemoryStore:
                     del self._followups[fid]
             if writes.done_followup is not None:
                 self._followups.pop(writes.done_followup, None)
+            if writes.update_id is not None:
+                self._handled.add(writes.update_id)
             created = []
             for new in writes.new_followups:
                 follow = FollowUp(self._take_id(), user.user_id, new.due, new.dialog, new.state)
@@ -61,6 +64,10 @@ class MemoryStore:
     def _take_id(self) -> int:
         self._next_id += 1
         return self._next_id - 1
+
+    def was_handled(self, update_id: int) -> bool:
+        with self._lock:
+            return update_id in self._handled
 
     def set_active(self, user_id: int, active: bool) -> None:
         with self._lock:

@@ -12,7 +12,7 @@ import json
 import os
 import sqlite3
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,17 @@ def m001_initial(db: Database) -> None:
     db.table("followups").create_index(["user_id"])
 
 
+@migrations()
+def m002_handled_updates(db: Database) -> None:
+    # Telegram redelivers updates it did not see confirmed; these ids make that harmless.
+    db.table("handled_updates").create({"update_id": int, "user_id": int, "handled_at": str},
+                                       pk="update_id")
+    db.table("handled_updates").create_index(["handled_at"])
+
+
+HANDLED_KEPT = timedelta(days=2)  # Telegram keeps an unconfirmed update for 24 hours
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
@@ -80,6 +91,8 @@ class SqliteStore:
                        "foreign_keys=ON", "busy_timeout=5000"):
             conn.execute(f"PRAGMA {pragma}")
         migrations.apply(self.db)
+        self.db.execute("delete from handled_updates where handled_at < ?",
+                        [_iso(datetime.now(UTC) - HANDLED_KEPT)])
 
     def schema_version(self) -> list[str]:
         return [m.name for m in migrations.applied(self.db)]
@@ -136,6 +149,9 @@ class SqliteStore:
                 self.db.execute("delete from followups where user_id = ?", [user.user_id])
             if writes.done_followup is not None:
                 self.db.execute("delete from followups where id = ?", [writes.done_followup])
+            if writes.update_id is not None:
+                self.db.execute("insert or ignore into handled_updates values (?, ?, ?)",
+                                [writes.update_id, user.user_id, stamp])
             for new in writes.new_followups:
                 table = self.db.table("followups")
                 table.insert({"user_id": user.user_id, "due_at": _iso(new.due),
@@ -144,6 +160,11 @@ class SqliteStore:
                 created.append(FollowUp(int(table.last_pk), user.user_id,
                                         _dt(_iso(new.due)), new.dialog, new.state))
         return created
+
+    def was_handled(self, update_id: int) -> bool:
+        with self._lock:
+            return self.db.execute("select 1 from handled_updates where update_id = ?",
+                                   [update_id]).fetchone() is not None
 
     def set_active(self, user_id: int, active: bool) -> None:
         with self._lock:

@@ -15,16 +15,14 @@ from telegram import (
 )
 from telegram.constants import ChatMemberStatus, ChatType
 
-from bot.events import Incoming, Outgoing
+from bot.events import Incoming, Kind, Outgoing
 
 SHORT_LABEL = 8  # buttons this short share one row (e.g. 0-3 / 4-6 / 7-10)
 
 
 class Route(Enum):
-    ENGINE = "engine"  # a private message, button, command or location for the engine
+    ENGINE = "engine"  # anything in a private chat: the engine answers it
     NOT_PRIVATE = "not_private"  # a group or channel: answer with a note, store nothing
-    UNSUPPORTED = "unsupported"  # a sticker, photo, voice note, file, contact ...
-    EDITED = "edited"
     BLOCKED = "blocked"  # the user blocked the bot
     UNBLOCKED = "unblocked"
     IGNORE = "ignore"
@@ -49,7 +47,7 @@ def classify(update: Update) -> Inbound:
         return Inbound(Route.NOT_PRIVATE, chat.id)
     user_id = chat.id  # in a private chat, the chat is the person
     if update.edited_message is not None:
-        return Inbound(Route.EDITED, chat.id)
+        return Inbound(Route.ENGINE, chat.id, Incoming.other(user_id, Kind.EDITED))
     query = update.callback_query
     if query is not None:
         return Inbound(Route.ENGINE, chat.id, Incoming.button(user_id, query.data or ""),
@@ -63,7 +61,7 @@ def classify(update: Update) -> Inbound:
                        Incoming.shared_location(user_id, loc.latitude, loc.longitude))
     if message.text is not None:
         return Inbound(Route.ENGINE, chat.id, Incoming.message(user_id, message.text))
-    return Inbound(Route.UNSUPPORTED, chat.id)
+    return Inbound(Route.ENGINE, chat.id, Incoming.other(user_id, Kind.UNSUPPORTED))
 
 
 def _membership(change: ChatMemberUpdated) -> Inbound:

@@ -39,9 +39,10 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 class ChatPacer:
-    """At most `burst` messages per `period` seconds to one chat; remembers `size` chats."""
+    """At most `burst` messages in any `period` seconds to one chat: short bursts, about
+    one a second over time (Telegram's advice). Remembers the last `size` chats."""
 
-    def __init__(self, burst: int = 3, period: float = 3.0, size: int = 10_000,
+    def __init__(self, burst: int = 5, period: float = 5.0, size: int = 10_000,
                  clock: Callable[[], float] = time.monotonic):
         self.burst, self.period, self.size, self._clock = burst, period, size, clock
         self._sent: OrderedDict[int, deque[float]] = OrderedDict()

@@ -1,0 +1,289 @@
+"""End to end through the real python-telegram-bot client and the Bot API emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from bot.app import build_app
+from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.sender import ChatPacer
+from bot.config import (
+    DialogsConfig,
+    StorageConfig,
+    TelegramConfig,
+    WebhookConfig,
+    load_config,
+)
+from tests.emulator import BotApiEmulator
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PLACE = """\
+dialog: place
+title: Where are you?
+command: place
+description: Share where you are
+start: ask
+states:
+  ask:
+    say: Where are you right now?
+    expect: location
+    save: place
+    next: thanks
+  thanks:
+    say: Thanks, I've got your location.
+    end: true
+"""
+
+
+@pytest_asyncio.fixture
+async def emulator() -> AsyncIterator[BotApiEmulator]:
+    emu = BotApiEmulator()
+    await emu.start()
+    yield emu
+    await emu.stop()
+
+
+@pytest.fixture
+def dialogs(tmp_path: Path) -> Path:
+    folder = tmp_path / "dialogs"
+    shutil.copytree(ROOT / "dialogs", folder)
+    (folder / "place.yaml").write_text(PLACE)
+    return folder
+
+
+def make_channel(emulator: BotApiEmulator, tmp_path: Path, dialogs: Path,
+                 **telegram: object) -> TelegramChannel:
+    config = load_config(None, env={})
+    tg = TelegramConfig(token=emulator.token, api_base_url=emulator.base_url,
+                        api_base_file_url=emulator.base_file_url, **telegram)  # type: ignore
+    config = replace(config, telegram=tg, dialogs=DialogsConfig(str(dialogs)),
+                     storage=StorageConfig(str(tmp_path / "coach.db")))
+    # A generous per-chat pace: the pacer has tests of its own; these are about the rest.
+    return TelegramChannel(build_app(config), tg, poll_timeout=1, backoff=0.01,
+                           pacer=ChatPacer(burst=100, period=1))
+
+
+@contextlib.asynccontextmanager
+async def polling(channel: TelegramChannel) -> AsyncIterator[TelegramChannel]:
+    stop = asyncio.Event()
+    async with channel.running():
+        task = asyncio.create_task(channel.poll(stop))
+        try:
+            yield channel
+        finally:
+            stop.set()
+            await task
+
+
+@pytest_asyncio.fixture
+async def bot(emulator: BotApiEmulator, tmp_path: Path,
+              dialogs: Path) -> AsyncIterator[TelegramChannel]:
+    async with polling(make_channel(emulator, tmp_path, dialogs)) as channel:
+        yield channel
+
+
+@pytest.mark.asyncio
+async def test_start_answers_with_inline_buttons_and_sets_the_menu(
+        emulator: BotApiEmulator, bot: TelegramChannel) -> None:
+    emulator.user_sends(1, "/start")
+    first, second = await emulator.wait_for(1, 2)
+    assert first.plain.startswith("Hi, I'm your SMART coach.")
+    assert second.buttons == [("How does this work?", "start|welcome|0"),
+                              ("Is this private?", "start|welcome|1"),
+                              ("Let's begin", "start|welcome|2")]
+    assert first.params["parse_mode"] == "HTML"
+    assert [c["command"] for c in emulator.commands] == ["help", "place", "start", "cancel"]
+
+
+@pytest.mark.asyncio
+async def test_a_multi_step_flow_with_buttons_and_free_text(
+        emulator: BotApiEmulator, bot: TelegramChannel) -> None:
+    emulator.user_sends(1, "/start")
+    await emulator.wait_for(1, 2)
+    emulator.user_presses(1, "Let's begin")
+    await emulator.wait_for(1, 3)
+    emulator.user_sends(1, "drinking")
+    await emulator.wait_for(1, 4)
+    emulator.user_sends(1, "my kids <3 & me")
+    await emulator.wait_for(1, 5)
+    assert [b for b, _ in emulator.messages_to(1)[-1].buttons] == ["0-3", "4-6", "7-10"]
+    emulator.user_presses(1, "7-10")
+    messages = await emulator.wait_for(1, 8)
+    assert messages[6].text == ("Thank you. I'll keep your reason in mind: <b>my kids &lt;3 "
+                                "&amp; me</b>. When things get hard, I'll remind you of it.")
+    assert messages[7].plain == "How can I help? Tap a topic, or tell me in your own words."
+    assert len(emulator.answered_callbacks) == 2  # every press stops the spinner
+
+
+@pytest.mark.asyncio
+async def test_free_text_and_unexpected_messages_all_get_a_reply(
+        emulator: BotApiEmulator, bot: TelegramChannel) -> None:
+    emulator.user_sends(2, "hello?")
+    emulator.user_sends_sticker(2)
+    emulator.user_edits(2, "hello!")
+    emulator.user_sends(2, "🙂")
+    emulator.user_sends(2, "x" * 4096)
+    emulator.user_sends(2, "/whatever")
+    texts = [m.plain for m in await emulator.wait_for(2, 6)]
+    assert texts[0].startswith("I'm not sure I understood that.")
+    assert texts[1] == "I can only read text for now. Tell me in a few words, or tap /help."
+    assert texts[2] == "I only read new messages. If you changed something, please send it again."
+    assert texts[3].startswith("I'm not sure I understood that.")
+    assert texts[4].startswith("I'm not sure I understood that.")
+    assert texts[5] == "I don't know /whatever. Tap /help to see what I can do."
+
+
+@pytest.mark.asyncio
+async def test_a_shared_location(emulator: BotApiEmulator, bot: TelegramChannel) -> None:
+    emulator.user_sends(3, "/place")
+    (ask,) = await emulator.wait_for(3, 1)
+    keyboard = ask.params["reply_markup"]["keyboard"]
+    assert keyboard == [[{"text": "Share my location", "request_location": True}]]
+    emulator.user_shares_location(3, 51.5072, -0.1276)
+    messages = await emulator.wait_for(3, 2)
+    assert messages[1].plain == "Thanks, I've got your location."
+    answers = bot.app.store.load_user(3).answers
+    assert answers["place"] == {"latitude": 51.5072, "longitude": -0.1276}
+
+
+@pytest.mark.asyncio
+async def test_a_stale_button_gets_a_note_and_the_current_step(
+        emulator: BotApiEmulator, bot: TelegramChannel) -> None:
+    emulator.user_sends(4, "/help")
+    (menu,) = await emulator.wait_for(4, 1)
+    emulator.user_presses(4, "What is SMART Recovery?")
+    await emulator.wait_for(4, 2)
+    emulator.user_presses_data(4, menu.buttons[1][1], menu)  # the menu's button, pressed late
+    messages = await emulator.wait_for(4, 4)
+    assert messages[2].plain == "That button belongs to an earlier message."
+    assert messages[3].plain.startswith("SMART Recovery is a science-based")
+    assert len(emulator.answered_callbacks) == 2
+
+
+@pytest.mark.asyncio
+async def test_groups_get_only_an_invitation_and_nothing_is_stored(
+        emulator: BotApiEmulator, bot: TelegramChannel) -> None:
+    emulator.group_message(-100123, 5, "/start")
+    (note,) = await emulator.wait_for(-100123, 1)
+    assert note.plain.startswith("Conversations with me are private.")
+    await asyncio.sleep(0.1)
+    assert emulator.messages_to(5) == []
+    assert bot.app.store.load_user(5).known is False
+
+
+@pytest.mark.asyncio
+async def test_429_and_500_delay_messages_but_lose_none(
+        emulator: BotApiEmulator, bot: TelegramChannel) -> None:
+    emulator.fail("sendMessage", 429, retry_after=1)
+    emulator.fail("sendMessage", 500, times=2)
+    emulator.fail("sendMessage", 502)
+    emulator.user_sends(6, "/start")
+    emulator.user_sends(6, "1")
+    emulator.user_sends(6, "/help")
+    texts = [m.plain for m in await emulator.wait_for(6, 4)]
+    assert texts[0].startswith("Hi, I'm your SMART coach.")
+    assert texts[1].startswith("I'm a self-help coach")
+    assert texts[2].startswith("Type in your own words or tap the buttons.")
+    assert texts[3].startswith("How can I help?")
+    statuses = [m for m, _ in emulator.calls if m == "sendMessage"]
+    assert len(statuses) == 8  # 4 failures retried, 4 delivered
+
+
+@pytest.mark.asyncio
+async def test_a_user_who_blocks_the_bot_is_marked_inactive(
+        emulator: BotApiEmulator, bot: TelegramChannel) -> None:
+    emulator.user_sends(7, "/help")
+    await emulator.wait_for(7, 1)
+    emulator.user_blocks(7)
+    for _ in range(100):
+        if not bot.app.store.load_user(7).active:
+            break
+        await asyncio.sleep(0.02)
+    assert bot.app.store.load_user(7).active is False
+    emulator.blocked.discard(7)
+    emulator.user_sends(7, "/help")  # writing again makes them active again
+    await emulator.wait_for(7, 2)
+    assert bot.app.store.load_user(7).active is True
+
+
+@pytest.mark.asyncio
+async def test_a_403_on_sending_marks_the_user_inactive(
+        emulator: BotApiEmulator, bot: TelegramChannel) -> None:
+    emulator.fail("sendMessage", 403)
+    emulator.user_sends(8, "/help")
+    for _ in range(100):
+        if not bot.app.store.load_user(8).active:
+            break
+        await asyncio.sleep(0.02)
+    assert bot.app.store.load_user(8).active is False
+
+
+@pytest.mark.asyncio
+async def test_two_users_interleaved_each_in_order(
+        emulator: BotApiEmulator, bot: TelegramChannel) -> None:
+    emulator.latency = 0.01
+    for user in (10, 11):
+        emulator.user_sends(user, "/start")
+    for user in (10, 11):
+        emulator.user_sends(user, "3")
+    emulator.user_sends(10, "cannabis")
+    emulator.user_sends(11, "gambling")
+    emulator.user_sends(10, "my health")
+    emulator.user_sends(11, "my savings")
+    for user, reason in ((10, "my health"), (11, "my savings")):
+        texts = [m.plain for m in await emulator.wait_for(user, 5)]
+        assert texts[2].startswith("What would you like to change?")
+        assert texts[3] == "What's one reason this change matters to you?"
+        assert texts[4].startswith("On a scale of 0 to 10")
+        assert bot.app.store.load_user(user).answers["reason"] == reason
+
+
+@pytest.mark.asyncio
+async def test_updates_are_confirmed_only_after_they_are_handled(
+        emulator: BotApiEmulator, tmp_path: Path, dialogs: Path) -> None:
+    channel = make_channel(emulator, tmp_path, dialogs)
+    emulator.latency = 0.05  # sending is slow: handling takes a while
+    async with polling(channel):
+        update_id = emulator.user_sends(12, "/start")
+        await asyncio.sleep(0.08)  # fetched, but its replies are not all sent yet
+        assert emulator.confirmed_up_to < update_id
+        await emulator.wait_for(12, 2)
+        await emulator.wait_confirmed(update_id)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.asyncio
+async def test_webhook_needs_the_secret(emulator: BotApiEmulator, tmp_path: Path,
+                                        dialogs: Path) -> None:
+    port = free_port()
+    hook = WebhookConfig(listen="127.0.0.1", port=port, url=f"http://127.0.0.1:{port}/hook",
+                         secret_token="s3cret-token")
+    channel = make_channel(emulator, tmp_path, dialogs, mode="webhook", webhook=hook)
+    async with channel.running():
+        await channel.start_webhook()
+        assert emulator.webhook == {"url": hook.url, "secret_token": "s3cret-token"}
+        assert await emulator.post_to_webhook(emulator.make_update(13, "/help"), None) == 403
+        assert await emulator.post_to_webhook(emulator.make_update(13, "/help"),
+                                              "wrong") == 403
+        await asyncio.sleep(0.1)
+        assert emulator.messages_to(13) == []  # nothing was processed
+        assert channel.app.store.load_user(13).known is False
+        assert await emulator.post_to_webhook(emulator.make_update(13, "/help"),
+                                              "s3cret-token") == 200
+        (menu,) = await emulator.wait_for(13, 1)
+        assert menu.plain.startswith("How can I help?")
