@@ -10,6 +10,7 @@ checks (HTML that parses, 4096 characters, 64-byte button data), and can inject 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html.parser
 import itertools
 import json
@@ -332,12 +333,9 @@ class BotApiEmulator:
         timeout = float(params.get("timeout", 0) or 0)
         if not self.updates and timeout:
             async with self._arrived:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._arrived.wait_for(
-                        lambda: bool(self.updates) or self._closing),
-                                           timeout)
-                except TimeoutError:
-                    pass
+                        lambda: bool(self.updates) or self._closing), timeout)
         return self.updates[:limit]
 
     async def api_answercallbackquery(self, params: dict[str, Any]) -> bool:
