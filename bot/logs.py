@@ -10,6 +10,7 @@ import logging
 from collections.abc import Iterable
 
 MASK = "<secret>"
+LIBRARIES = ("telegram", "httpcore", "transitions", "apscheduler", "aiohttp")
 
 
 class RedactSecrets(logging.Filter):
@@ -39,3 +40,8 @@ def setup(level: str, secrets: Iterable[str] = ()) -> None:
         handler.addFilter(redact)
     # httpx logs every request URL (with the token) at INFO.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # At DEBUG, python-telegram-bot and transitions log whole updates, message texts
+    # included; smart-coach's own debug lines never carry texts, so only those go lower.
+    floor = max(logging.getLevelName(level), logging.INFO)
+    for name in LIBRARIES:
+        logging.getLogger(name).setLevel(floor)

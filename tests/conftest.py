@@ -16,6 +16,8 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Keep every test away from ~/.local/share and from the network."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    # As TelegramChannel does: python-telegram-bot's timedelta time periods, no warnings.
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
     real_connect = socket.socket.connect
 
     def guarded(self: socket.socket, address: object) -> object:

@@ -62,7 +62,7 @@ def dialogs(tmp_path: Path) -> Path:
 
 
 def make_channel(emulator: BotApiEmulator, tmp_path: Path, dialogs: Path,
-                 **telegram: object) -> TelegramChannel:
+                 request_timeout: float = 5.0, **telegram: object) -> TelegramChannel:
     config = load_config(None, env={})
     tg = TelegramConfig(token=emulator.token, api_base_url=emulator.base_url,
                         api_base_file_url=emulator.base_file_url, **telegram)  # type: ignore
@@ -70,7 +70,7 @@ def make_channel(emulator: BotApiEmulator, tmp_path: Path, dialogs: Path,
                      storage=StorageConfig(str(tmp_path / "coach.db")))
     # A generous per-chat pace: the pacer has tests of its own; these are about the rest.
     return TelegramChannel(build_app(config), tg, poll_timeout=1, backoff=0.01,
-                           pacer=ChatPacer(burst=100, period=1))
+                           request_timeout=request_timeout, pacer=ChatPacer(burst=100, period=1))
 
 
 @contextlib.asynccontextmanager
@@ -286,4 +286,14 @@ async def test_webhook_needs_the_secret(emulator: BotApiEmulator, tmp_path: Path
         assert await emulator.post_to_webhook(emulator.make_update(13, "/help"),
                                               "s3cret-token") == 200
         (menu,) = await emulator.wait_for(13, 1)
+        assert menu.plain.startswith("How can I help?")
+
+
+@pytest.mark.asyncio
+async def test_a_timed_out_send_is_retried(emulator: BotApiEmulator, tmp_path: Path,
+                                           dialogs: Path) -> None:
+    emulator.fail("sendMessage", 500, delay=1.0)  # answers after the client gave up
+    async with polling(make_channel(emulator, tmp_path, dialogs, request_timeout=0.3)):
+        emulator.user_sends(14, "/help")
+        (menu,) = await emulator.wait_for(14, 1)
         assert menu.plain.startswith("How can I help?")

@@ -18,6 +18,7 @@ import warnings
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from enum import Enum
 
 from telegram import Bot
 from telegram.constants import ParseMode
@@ -36,6 +37,13 @@ from bot.events import Outgoing
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+class Delivery(Enum):
+    SENT = "sent"
+    REFUSED = "refused"  # 400: this message can never be sent as it is
+    BLOCKED = "blocked"  # 403: the person blocked the bot
+    FAILED = "failed"  # retries used up: Telegram or the network stayed down
 
 
 class ChatPacer:
@@ -74,30 +82,32 @@ class Sender:
         self.pacer = pacer or ChatPacer()
         self.sleep = sleep
 
-    async def send_all(self, chat_id: int, replies: list[Outgoing]) -> bool:
-        """Send replies in order; stops at the first that cannot be delivered at all."""
+    async def send_all(self, chat_id: int, replies: list[Outgoing]) -> Delivery:
+        """Send replies in order. A refused one (400) is skipped, so the rest still help;
+        a block or a network that stays down stops the lot."""
         for reply in replies:
-            if not await self.send(chat_id, reply):
-                return False
-        return True
+            result = await self.send(chat_id, reply)
+            if result in (Delivery.BLOCKED, Delivery.FAILED):
+                return result
+        return Delivery.SENT
 
-    async def send(self, chat_id: int, reply: Outgoing) -> bool:
+    async def send(self, chat_id: int, reply: Outgoing) -> Delivery:
         wait = self.pacer.delay(chat_id)
         if wait:
             await self.sleep(wait)
         for attempt in range(1, self.max_attempts + 1):
             try:
                 await self._send_once(chat_id, reply)
-                return True
+                return Delivery.SENT
             except RetryAfter as exc:
                 await self.sleep(_retry_seconds(exc))
             except Forbidden:
                 log.info("chat %s blocked the bot; marked inactive", chat_id)
                 await self.on_blocked(chat_id)
-                return False
+                return Delivery.BLOCKED
             except BadRequest as exc:
                 log.error("Telegram refused a message to chat %s: %s", chat_id, exc.message)
-                return False
+                return Delivery.REFUSED
             except (TimedOut, NetworkError) as exc:
                 if attempt == self.max_attempts:
                     break
@@ -107,7 +117,7 @@ class Sender:
                 await self.sleep(delay)
         log.error("gave up sending a message to chat %s after %d attempts", chat_id,
                   self.max_attempts)
-        return False
+        return Delivery.FAILED
 
     async def _send_once(self, chat_id: int, reply: Outgoing) -> None:
         markup = keyboard(reply, self.share_location_label)
