@@ -55,6 +55,8 @@ class TelegramConfig:
     api_base_file_url: str = "https://api.telegram.org/file/bot"
     mode: Literal["polling", "webhook"] = "polling"
     webhook: WebhookConfig = field(default_factory=WebhookConfig)
+    # Telegram's overall limit for a bot; 0 turns the limiter off (a local Bot API server).
+    max_messages_per_second: int = 30
 
 
 @dataclass(frozen=True)
@@ -196,5 +198,7 @@ def _check(config: Config) -> None:
                           "(use a name like Europe/London)") from None
     if not 1 <= config.telegram.webhook.port <= 65535:
         raise ConfigError(config.source, "telegram.webhook.port", "must be 1-65535")
+    if config.telegram.max_messages_per_second < 0:
+        raise ConfigError(config.source, "telegram.max_messages_per_second", "must be 0 or more")
     if config.followups.grace_minutes < 0:
         raise ConfigError(config.source, "followups.grace_minutes", "must be 0 or more")

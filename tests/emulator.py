@@ -120,6 +120,7 @@ class BotApiEmulator:
         self.webhook: dict[str, Any] | None = None
         self.faults: dict[str, deque[Fault]] = defaultdict(deque)
         self.confirmed_up_to = 0
+        self.pushed_at: dict[int, float] = {}  # update id -> when it was sent (benchmarks)
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._query_ids = itertools.count(1)
@@ -172,6 +173,7 @@ class BotApiEmulator:
     def push(self, kind: str, payload: dict[str, Any]) -> int:
         update_id = next(self._update_ids)
         self.updates.append({"update_id": update_id, kind: payload})
+        self.pushed_at[update_id] = time.monotonic()
         asyncio.get_running_loop().create_task(self._notify())
         return update_id
 

@@ -78,7 +78,7 @@ class TelegramChannel:
             .token(config.token)
             .base_url(config.api_base_url)
             .base_file_url(config.api_base_file_url)
-            .rate_limiter(AIORateLimiter())
+            .rate_limiter(AIORateLimiter(overall_max_rate=config.max_messages_per_second))
             .connection_pool_size(64)
             .read_timeout(request_timeout)
             .write_timeout(request_timeout)
