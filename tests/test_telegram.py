@@ -297,3 +297,18 @@ async def test_a_timed_out_send_is_retried(emulator: BotApiEmulator, tmp_path: P
         emulator.user_sends(14, "/help")
         (menu,) = await emulator.wait_for(14, 1)
         assert menu.plain.startswith("How can I help?")
+
+
+@pytest.mark.asyncio
+async def test_an_unexpected_error_is_logged_by_update_id_and_apologised_for(
+        emulator: BotApiEmulator, bot: TelegramChannel, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    async def broken(*args: object) -> None:
+        raise RuntimeError("something inside broke")
+
+    monkeypatch.setattr(bot.app.dispatcher, "process", broken)
+    update_id = emulator.user_sends(15, "my private words")
+    (apology,) = await emulator.wait_for(15, 1)
+    assert apology.plain == "Sorry, something went wrong on my side. Please try again in a moment."
+    assert f"update {update_id} failed: RuntimeError" in caplog.text
+    assert "my private words" not in caplog.text
