@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
+
+from tests.emulator import BotApiEmulator
 
 ROOT = Path(__file__).resolve().parent.parent
 DIALOGS = ROOT / "dialogs"
@@ -47,3 +51,12 @@ def write_dialogs(tmp_path: Path):
             (folder / name).write_text(text)
         return folder
     return write
+
+
+@pytest_asyncio.fixture
+async def emulator() -> AsyncIterator[BotApiEmulator]:
+    """The Bot API emulator on 127.0.0.1, on a free port."""
+    emu = BotApiEmulator()
+    await emu.start()
+    yield emu
+    await emu.stop()

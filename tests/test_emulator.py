@@ -13,14 +13,6 @@ from tests.emulator import BotApiEmulator
 
 
 @pytest_asyncio.fixture
-async def emulator() -> AsyncIterator[BotApiEmulator]:
-    emu = BotApiEmulator()
-    await emu.start()
-    yield emu
-    await emu.stop()
-
-
-@pytest_asyncio.fixture
 async def bot(emulator: BotApiEmulator) -> AsyncIterator[Bot]:
     async with Bot(emulator.token, base_url=emulator.base_url) as client:
         yield client

@@ -45,14 +45,6 @@ states:
 """
 
 
-@pytest_asyncio.fixture
-async def emulator() -> AsyncIterator[BotApiEmulator]:
-    emu = BotApiEmulator()
-    await emu.start()
-    yield emu
-    await emu.stop()
-
-
 @pytest.fixture
 def dialogs(tmp_path: Path) -> Path:
     folder = tmp_path / "dialogs"
