@@ -34,4 +34,5 @@ class ConfigError(BotError):
 
     def __init__(self, file: str, key: str, message: str):
         self.file, self.key = file, key
-        super().__init__(f"{file}: {key}: {message}")
+        where = "" if file == "(defaults)" else f"{file}: "  # no file given: just the key
+        super().__init__(f"{where}{key}: {message}")
