@@ -75,6 +75,24 @@ class FollowUpsConfig:
 
 
 @dataclass(frozen=True)
+class CrisisNumber:
+    label: str
+    number: str
+
+
+UK_CRISIS_NUMBERS = (
+    CrisisNumber("Emergency services", "999"),
+    CrisisNumber("Samaritans (24/7, free)", "116 123"),
+    CrisisNumber("NHS urgent mental health", "111, option 2"),
+)
+
+
+@dataclass(frozen=True)
+class CrisisConfig:
+    numbers: tuple[CrisisNumber, ...] = UK_CRISIS_NUMBERS  # shown in this order
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -86,6 +104,7 @@ class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     dialogs: DialogsConfig = field(default_factory=DialogsConfig)
     followups: FollowUpsConfig = field(default_factory=FollowUpsConfig)
+    crisis: CrisisConfig = field(default_factory=CrisisConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     source: str = field(default="(defaults)", compare=False)
 
@@ -140,6 +159,11 @@ def _build(cls: type, data: Mapping[str, Any], source: str, prefix: str) -> Any:
         if value is None:
             continue  # an empty key means "the default", as the example file shows
         values[key] = _value(hints[key], value, source, name)
+    for f in dataclasses.fields(cls):
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        if required and f.name not in values:
+            raise ConfigError(source, prefix.rstrip(".") or "(top level)",
+                              f"missing key '{f.name}'")
     return cls(**values)
 
 
@@ -149,6 +173,11 @@ def _value(hint: Any, value: Any, source: str, name: str) -> Any:
             raise ConfigError(source, name, "expected a section of keys")
         return _build(hint, value, source, f"{name}.")
     origin = typing.get_origin(hint)
+    if origin is tuple:  # tuple[X, ...]: a list in YAML
+        if not isinstance(value, list):
+            raise ConfigError(source, name, "expected a list")
+        item = typing.get_args(hint)[0]
+        return tuple(_value(item, v, source, f"{name}[{i}]") for i, v in enumerate(value))
     if origin is Literal:
         choices = typing.get_args(hint)
         if value not in choices:
@@ -200,5 +229,7 @@ def _check(config: Config) -> None:
         raise ConfigError(config.source, "telegram.webhook.port", "must be 1-65535")
     if config.telegram.max_messages_per_second < 0:
         raise ConfigError(config.source, "telegram.max_messages_per_second", "must be 0 or more")
+    if not config.crisis.numbers:
+        raise ConfigError(config.source, "crisis.numbers", "list at least one number to call")
     if config.followups.grace_minutes < 0:
         raise ConfigError(config.source, "followups.grace_minutes", "must be 0 or more")

@@ -36,7 +36,7 @@ def test_every_key_in_the_example_is_commented() -> None:
     lines = EXAMPLE.read_text().splitlines()
     for number, line in enumerate(lines, 1):
         stripped = line.strip()
-        if stripped and not stripped.startswith("#") and ":" in stripped:
+        if stripped and not stripped.startswith(("#", "- ")) and ":" in stripped:
             above = lines[number - 2].strip() if number > 1 else ""
             assert "#" in stripped or above.startswith("#"), f"line {number} has no comment"
 
@@ -70,7 +70,12 @@ def test_secrets_come_from_the_environment(tmp_path: Path) -> None:
     ("storage: data.db\n", "storage: expected a section of keys"),
     ("followups: {grace_minutes: -5}\n", "followups.grace_minutes: must be 0 or more"),
     ("wat: 1\n", "wat: unknown key (known keys: timezone, telegram, storage, dialogs, "
-                 "followups, logging)"),
+                 "followups, crisis, logging)"),
+    ("crisis: {numbers: []}\n", "crisis.numbers: list at least one number to call"),
+    ("crisis: {numbers: [{label: A}]}\n", "crisis.numbers[0]: missing key 'number'"),
+    ("crisis: {numbers: [{label: A, numbr: '1'}]}\n",
+     "crisis.numbers[0].numbr: unknown key (did you mean 'crisis.numbers[0].number'?)"),
+    ("crisis: {numbers: 999}\n", "crisis.numbers: expected a list"),
     ("- a\n- b\n", "(top level): expected a mapping of keys to values"),
     ("telegram: [\n", "line 2: not valid YAML"),
 ])
