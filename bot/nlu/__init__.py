@@ -1,0 +1,1 @@
+"""Understanding free text offline: crisis signs first, then what the person wants."""

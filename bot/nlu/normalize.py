@@ -1,0 +1,21 @@
+"""Bring a message to the form the patterns and examples are written in."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_APOSTROPHES = re.compile(r"[’'`´]")
+_NOT_WORD = re.compile(r"[^\w\s]+")
+_REPEATS = re.compile(r"(\w)\1{2,}")  # "soooo" -> "soo"
+_SPACES = re.compile(r"\s+")
+
+
+def normalize(text: str) -> str:
+    """Lower case, no accents on apostrophes, no punctuation, single spaces:
+    "I can't…  STOP!!!" -> "i cant stop"."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = _APOSTROPHES.sub("", text)
+    text = _NOT_WORD.sub(" ", text)
+    text = _REPEATS.sub(r"\1\1", text)
+    return _SPACES.sub(" ", text).strip()
