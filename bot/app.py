@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from bot.clock import Clock, SystemClock
 from bot.config import Config
-from bot.dialog.engine import Classifier, Engine
+from bot.dialog.engine import Engine
 from bot.dialog.loader import load_catalog
 from bot.dialog.registry import Registry, default_registry
 from bot.dialog.spec import Catalog
@@ -48,12 +48,12 @@ class App:
 
 
 def build_app(config: Config, *, store: Store | None = None, clock: Clock | None = None,
-              registry: Registry | None = None, classify: Classifier | None = None) -> App:
+              registry: Registry | None = None) -> App:
     """Raises DialogError if the dialogs are invalid, before touching the database."""
-    registry = registry or default_registry()
+    registry = registry or default_registry(config.crisis.numbers, config.timezone)
     catalog = load_catalog(config.dialogs_path, registry)
     store = store if store is not None else SqliteStore(config.db_path)
     clock = clock or SystemClock()
-    engine = Engine(catalog, registry, store, clock, classify=classify,
+    engine = Engine(catalog, registry, store, clock,
                     followup_grace=timedelta(minutes=config.followups.grace_minutes))
     return App(config, catalog, store, engine, Dispatcher(engine), clock)

@@ -17,6 +17,7 @@ A transcript (tests/transcripts/*.yaml) is the same conversation as data:
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,12 @@ import yaml
 
 from bot.clock import FakeClock
 from bot.config import default_dialogs_dir
-from bot.dialog.engine import Classifier, Engine
+from bot.dialog.engine import Engine
 from bot.dialog.loader import load_catalog
 from bot.dialog.registry import Registry, default_registry, parse_duration
 from bot.dialog.render import to_plain
 from bot.events import Incoming, Outgoing
+from bot.nlu.understanding import Understanding
 from bot.storage.base import Store
 from bot.storage.memory import MemoryStore
 
@@ -37,13 +39,15 @@ from bot.storage.memory import MemoryStore
 class ChatClient:
     def __init__(self, dialogs: str | Path | None = None, *, user_id: int = 1,
                  store: Store | None = None, clock: FakeClock | None = None,
-                 registry: Registry | None = None, classify: Classifier | None = None,
+                 registry: Registry | None = None, understanding: Understanding | None = None,
                  engine: Engine | None = None):
         if engine is None:
             registry = registry or default_registry()
             catalog = load_catalog(dialogs or default_dialogs_dir(), registry)
+            if understanding is not None:  # e.g. a fake, to test routing on its own
+                catalog = replace(catalog, understanding=understanding)
             engine = Engine(catalog, registry, store if store is not None else MemoryStore(),
-                            clock or FakeClock(), classify=classify)
+                            clock or FakeClock())
         self.engine = engine
         self.clock: FakeClock = engine.clock  # type: ignore[assignment]
         self.user_id = user_id
@@ -116,11 +120,10 @@ class ChatClient:
         return self.engine.store.load_user(self.user_id).answers
 
 
-def run_transcript(path: str | Path, dialogs: str | Path | None = None,
-                   classify: Classifier | None = None) -> None:
+def run_transcript(path: str | Path, dialogs: str | Path | None = None) -> None:
     """Play a transcript file; raises AssertionError naming the step that differs."""
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    chat = ChatClient(dialogs, classify=classify)
+    chat = ChatClient(dialogs)
     actions: dict[str, Callable[[Any], list[Outgoing]]] = {
         "user": lambda v: chat.send(str(v)),
         "press": lambda v: chat.press(str(v)),

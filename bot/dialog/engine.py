@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -28,19 +28,27 @@ from bot.dialog.machine import (
     intent_trigger,
     timer_trigger,
 )
-from bot.dialog.registry import Registry
+from bot.dialog.registry import Fact, Registry
 from bot.dialog.render import fill, to_html
-from bot.dialog.spec import BEGIN, SEPARATOR, Catalog, DialogSpec, StateSpec
-from bot.dialog.turn import EndDialog, FollowUpRequest, StartDialog, Turn
+from bot.dialog.spec import (
+    BEGIN,
+    CLARIFY,
+    CRISIS_DIALOG,
+    SEPARATOR,
+    Catalog,
+    DialogSpec,
+    StateSpec,
+)
+from bot.dialog.turn import EndDialog, FollowUpRequest, ResumeDialog, StartDialog, Turn
 from bot.events import Button, Incoming, Kind, Outgoing
-from bot.storage.base import FollowUp, NewFollowUp, StepWrites, Store, UserRecord
+from bot.storage.base import FollowUp, NewFollowUp, StepWrites, Store, UrgeEntry, UserRecord
 
 log = logging.getLogger(__name__)
 
 MAX_MOVES = 50  # transitions in one step; more means dialogs that keep opening each other
 _NUMBER = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*(?:/\s*\d+)?\s*$")
 
-Classifier = Callable[[str], str | None]
+PAUSED = "paused"  # in user.settings: the step a crisis interrupted, to go back to
 
 
 class Timers(Protocol):
@@ -61,6 +69,7 @@ class _Step:
     replies: list[Outgoing] = field(default_factory=list)
     journal: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     followups: list[NewFollowUp] = field(default_factory=list)
+    urges: list[UrgeEntry] = field(default_factory=list)
     cancel_followups: bool = False
     done_followup: int | None = None
     update_id: int | None = None
@@ -70,7 +79,7 @@ class _Step:
         changed = {k: v for k, v in self.answers.items() if before.get(k, _MISSING) != v}
         return StepWrites(self.user, changed, set(before) - set(self.answers), self.journal,
                           self.followups, self.cancel_followups, self.done_followup,
-                          self.update_id)
+                          self.update_id, self.urges)
 
 
 _MISSING = object()
@@ -78,12 +87,13 @@ _MISSING = object()
 
 class Engine:
     def __init__(self, catalog: Catalog, registry: Registry, store: Store, clock: Clock,
-                 *, classify: Classifier | None = None, timers: Timers | None = None,
+                 *, timers: Timers | None = None,
                  followup_grace: timedelta = timedelta(hours=1)):
         self.catalog = catalog
+        self.understanding = catalog.understanding
         self.store = store
         self.clock = clock
-        self.classify = classify
+        self.facts: Mapping[str, Fact] = registry.facts
         self.timers = timers
         self.followup_grace = followup_grace
         self.messages = catalog.messages
@@ -123,7 +133,7 @@ class Engine:
         if current is None:
             return []
         return [Outgoing(self.messages["resumed"]),
-                *self._render(current[0], current[1], user.answers, last_only=True)]
+                *self._render(current[0], current[1], user.answers, user_id, last_only=True)]
 
     # -- events -----------------------------------------------------------------------------
 
@@ -159,6 +169,11 @@ class Engine:
 
     def _button(self, step: _Step, data: str) -> None:
         parts = data.split(SEPARATOR)
+        if parts[0] == CLARIFY and len(parts) == 2:
+            # An answer to "did you mean ...?": the same as typing a clear request.
+            if not self._route_intent(step, parts[1]):
+                self._say(step, "fallback")
+            return
         current = self._current(step.user)
         if current and len(parts) == 3 and parts[:2] == [current[0].name, current[1].name]:
             state = current[1]
@@ -176,17 +191,23 @@ class Engine:
         self._fire(step, dialog, state.name, button_trigger(index))
 
     def _text(self, step: _Step, text: str) -> None:
+        crisis = self.understanding.crisis(text)
+        if crisis and CRISIS_DIALOG in self.catalog.dialogs:
+            self._crisis(step, crisis)
+            return
         current = self._current(step.user)
+        guess = self.understanding.intent(text)
         if current:
             dialog, state = current
             index = self._typed_choice(state, text, step.answers)
             if index is not None:
                 self._press(step, dialog, state, index)
                 return
-            if state.expect == "text" and text.strip():
-                self._answer(step, dialog, state, text.strip())
+            switching = self.understanding.switches(text, guess)
+            if state.expect == "text" and text.strip() and not switching:
+                self._answer(step, dialog, state, text.strip())  # the answer is the answer
                 return
-            if state.expect == "number":
+            if state.expect == "number" and not switching:
                 number = _parse_number(text)
                 assert state.range is not None  # the validator insists on one
                 low, high = state.range
@@ -195,13 +216,10 @@ class Engine:
                 else:
                     self._say(step, "invalid_number", min=_num(low), max=_num(high))
                 return
-        intent = self.classify(text) if self.classify else None
-        if current and intent and intent in current[1].on:
-            self._fire(step, current[0], current[1].name, intent_trigger(intent))
+        if guess.intent and self._route_intent(step, guess.intent):
             return
-        opened = self.catalog.by_intent(intent) if intent else None
-        if opened:
-            self._start(step, opened.name)
+        if guess.alternatives:
+            self._clarify(step, guess.alternatives)
             return
         if current and current[1].expect == "location":
             self._say(step, "expect_location")
@@ -210,6 +228,41 @@ class Engine:
             self._show_current(step)
         else:
             self._say(step, "fallback")
+
+    def _route_intent(self, step: _Step, intent: str) -> bool:
+        """Act on a recognised intent; False when it leads nowhere from here."""
+        current = self._current(step.user)
+        if current and intent in current[1].on:
+            self._fire(step, current[0], current[1].name, intent_trigger(intent))
+            return True
+        if intent == "cancel":
+            self._command(step, "cancel")
+            return True
+        opened = self.catalog.by_intent(intent)
+        if opened:
+            self._start(step, opened.name)
+            return True
+        reply = self.understanding.reply(intent)
+        if reply:
+            step.replies.append(Outgoing(to_html(reply, {})))
+            self._show_current(step, quiet=True)
+            return True
+        return False
+
+    def _clarify(self, step: _Step, intents: tuple[str, ...]) -> None:
+        """Not sure what was meant: ask, with a button for each guess."""
+        buttons = [Button(self.understanding.label(i), SEPARATOR.join((CLARIFY, i)))
+                   for i in intents]
+        buttons.append(Button(self.messages["clarify_other"], SEPARATOR.join((CLARIFY, ""))))
+        step.replies.append(Outgoing(to_html(self.messages["clarify"], {}), tuple(buttons)))
+
+    def _crisis(self, step: _Step, kind: str) -> None:
+        """Interrupt whatever is going on; remember it so the person can come back to it."""
+        if step.user.dialog and step.user.dialog != CRISIS_DIALOG:
+            step.user.settings[PAUSED] = [step.user.dialog, step.user.state]
+        step.answers["crisis.kind"] = kind
+        log.warning("crisis signs (%s) from user %s", kind, step.user.user_id)
+        self._start(step, CRISIS_DIALOG)
 
     @staticmethod
     def _typed_choice(state: StateSpec, text: str, answers: dict[str, Any]) -> int | None:
@@ -269,7 +322,7 @@ class Engine:
             raise DialogLoopError(f"more than {MAX_MOVES} moves in one step at "
                                   f"{dialog.name}:{state}")
         turn = Turn(step.user.user_id, dialog, step.answers, step.now, step.replies,
-                    journal=step.journal)
+                    journal=step.journal, urges=step.urges)
         if not self.machines[dialog.name].run(turn, state, trigger):
             raise RuntimeError(f"no branch of {trigger!r} applies at {dialog.name}:{state}")
         step.user.dialog, step.user.state = dialog.name, turn.state
@@ -278,24 +331,37 @@ class Engine:
             if isinstance(effect, FollowUpRequest):
                 step.followups.append(NewFollowUp(effect.due, effect.dialog, effect.state))
         starts = [e.name for e in turn.effects if isinstance(e, StartDialog)]
-        if arrived.end or starts or any(isinstance(e, EndDialog) for e in turn.effects):
+        resume = any(isinstance(e, ResumeDialog) for e in turn.effects)
+        if arrived.end or starts or resume or any(isinstance(e, EndDialog) for e in turn.effects):
             step.user.dialog = step.user.state = None
-            if starts:
+            if resume:
+                self._resume(step)
+            elif starts:
                 self._start(step, starts[-1])
         elif not arrived.waits:
             self._fire(step, dialog, arrived.name, NEXT)
+
+    def _resume(self, step: _Step) -> None:
+        """Back to the step a crisis interrupted, if there was one."""
+        paused = step.user.settings.pop(PAUSED, None)
+        if paused:
+            step.user.dialog, step.user.state = paused
+            if self._current(step.user) is None:  # removed since: nothing to go back to
+                step.user.dialog = step.user.state = None
+        self._show_current(step)
 
     def _enter(self, turn: Turn, state: StateSpec) -> None:
         """Called by transitions on entering a state: its actions, then its messages."""
         for call in state.do:
             self._action_fns[call.name](turn, call.args)
-        turn.replies.extend(self._render(turn.dialog, state, turn.answers))
+        turn.replies.extend(self._render(turn.dialog, state, turn.answers, turn.user_id))
 
     # -- replies --------------------------------------------------------------------------
 
     def _render(self, dialog: DialogSpec, state: StateSpec, answers: dict[str, Any],
-                last_only: bool = False) -> list[Outgoing]:
-        texts = [to_html(t, answers) for t in state.say]
+                user_id: int, last_only: bool = False) -> list[Outgoing]:
+        values = self._values(answers, state.say, user_id)
+        texts = [to_html(t, values) for t in state.say]
         if last_only:
             texts = texts[-1:]
         buttons = tuple(Button(fill(b.label, answers, escape=False), state.button_data(
@@ -305,12 +371,23 @@ class Engine:
         return [Outgoing(t) for t in texts[:-1]] + [Outgoing(texts[-1], buttons,
                                                               expect=state.expect)]
 
-    def _show_current(self, step: _Step) -> None:
+    def _show_current(self, step: _Step, quiet: bool = False) -> None:
+        """The current step again (its last message); with nothing going on, the fallback
+        message unless `quiet`."""
         current = self._current(step.user)
         if current:
-            step.replies.extend(self._render(*current, step.answers, last_only=True))
-        else:
+            step.replies.extend(self._render(*current, step.answers, step.user.user_id,
+                                             last_only=True))
+        elif not quiet:
             self._say(step, "fallback")
+
+    def _values(self, answers: dict[str, Any], texts: tuple[str, ...],
+                user_id: int) -> dict[str, Any]:
+        """Answers plus the facts these texts use (computed only when used)."""
+        used = [name for name in self.facts if any(f"{{{name}" in t for t in texts)]
+        if not used:
+            return answers
+        return {**answers, **{name: self.facts[name](self.store, user_id) for name in used}}
 
     def _say(self, step: _Step, key: str, **values: Any) -> None:
         step.replies.append(Outgoing(to_html(self.messages[key], values)))

@@ -12,11 +12,14 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 from typing import Any
 
+from bot.config import UK_CRISIS_NUMBERS, CrisisNumber
 from bot.dialog.hints import did_you_mean
 from bot.dialog.spec import DialogSpec
-from bot.dialog.turn import EndDialog, FollowUpRequest, StartDialog, Turn
+from bot.dialog.turn import EndDialog, FollowUpRequest, ResumeDialog, StartDialog, Turn
+from bot.storage.base import Store, UrgeEntry
 
 KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 DURATION = re.compile(r"^(\d+)\s*([smhd])$")
@@ -50,10 +53,15 @@ class Entry:
     targets: Callable[[Any], list[str]] = _no_targets
 
 
+# A value computed for messages, e.g. {crisis_numbers} or {urge_log}: (store, user id) -> text.
+Fact = Callable[[Store, int], str]
+
+
 @dataclass
 class Registry:
     actions: dict[str, Entry] = field(default_factory=dict)
     conditions: dict[str, Entry] = field(default_factory=dict)
+    facts: dict[str, Fact] = field(default_factory=dict)
 
     def action(self, name: str, *, check: Check = _no_check,
                targets: Callable[[Any], list[str]] = _no_targets) -> Callable[..., Any]:
@@ -151,9 +159,60 @@ def _as_list(args: Any) -> Iterable[str]:
 
 # -- the default registry ----------------------------------------------------------------
 
-def default_registry() -> Registry:
-    """A fresh registry with smart-coach's built-in actions and conditions."""
+ABSOLUTES = ("must", "mustn't", "should", "shouldn't", "have to", "has to", "got to",
+             "can't", "cannot", "ought", "always", "never", "need", "needs", "awful",
+             "terrible", "horrible", "unbearable", "everyone", "nobody", "nothing")
+_ABSOLUTE = re.compile(r"\b(" + "|".join(re.escape(w) for w in ABSOLUTES) + r")\b",
+                       re.IGNORECASE)
+URGE_FIELDS = {"before": "urge.before", "after": "urge.after", "trigger": "urge.trigger",
+               "place": "urge.place", "coping": "urge.coping", "used": "urge.used",
+               "next_time": "urge.next_time"}
+
+
+def absolutes(text: str) -> list[str]:
+    """The absolute words in a belief ("I must", "always", "unbearable"), in order, once."""
+    found = [m.group(1).lower().replace("’", "'") for m in _ABSOLUTE.finditer(text)]
+    return list(dict.fromkeys(found))
+
+
+def _check_find_absolutes(args: Any, ctx: CheckContext) -> list[str]:
+    if not isinstance(args, dict) or set(args) != {"in", "save"} or \
+            _keys([args["in"], args["save"]]) is None:
+        return ["expects {in: answer key, save: answer key}"]
+    return []
+
+
+def _int(value: Any) -> int | None:
+    number = _number(value)
+    return None if number is None else round(number)
+
+
+def _format_numbers(numbers: tuple[CrisisNumber, ...]) -> str:
+    return "\n".join(f"• {n.label}: {n.number}" for n in numbers)
+
+
+def default_registry(crisis_numbers: tuple[CrisisNumber, ...] = UK_CRISIS_NUMBERS,
+                     timezone: str = "UTC") -> Registry:
+    """A fresh registry with smart-coach's built-in actions, conditions and facts."""
     reg = Registry()
+    zone = ZoneInfo(timezone)
+
+    def crisis_text(store: Store, user_id: int) -> str:
+        return _format_numbers(crisis_numbers)
+
+    def urge_log(store: Store, user_id: int) -> str:
+        lines = []
+        for urge in store.urges(user_id, limit=7):
+            when = urge.at.astimezone(zone).strftime("%a %d %b, %H:%M")
+            strength = " → ".join(str(s) for s in (urge.strength_before, urge.strength_after)
+                                  if s is not None)
+            parts = [when, strength, urge.trigger, urge.coping and f"helped: {urge.coping}",
+                     urge.used and f"used: {urge.used}"]
+            lines.append("• " + " · ".join(p for p in parts if p))
+        return "\n".join(lines) or "(nothing logged yet)"
+
+    reg.facts["crisis_numbers"] = crisis_text
+    reg.facts["urge_log"] = urge_log
 
     @reg.action("save", check=_check_key_values)
     def save(turn: Turn, args: dict[str, Any]) -> None:
@@ -182,6 +241,31 @@ def default_registry() -> Registry:
     def end(turn: Turn, args: None) -> None:
         """End the dialog after this step."""
         turn.effects.append(EndDialog())
+
+    @reg.action("resume", check=_check_none)
+    def resume(turn: Turn, args: None) -> None:
+        """Go back to the step a crisis interrupted (or end, if there was none)."""
+        turn.effects.append(ResumeDialog())
+
+    @reg.action("log_urge", check=_check_none)
+    def log_urge(turn: Turn, args: None) -> None:
+        """Add the urge to the urge log, from the answers urge.before, urge.after,
+        urge.trigger, urge.place, urge.coping, urge.used and urge.next_time."""
+        a = {field: turn.answers.get(key) for field, key in URGE_FIELDS.items()}
+        turn.urges.append(UrgeEntry(
+            turn.now, _int(a["before"]), _int(a["after"]), str(a["trigger"] or ""),
+            str(a["place"] or ""), str(a["coping"] or ""), str(a["used"] or ""),
+            str(a["next_time"] or "")))
+
+    @reg.action("find_absolutes", check=_check_find_absolutes)
+    def find_absolutes(turn: Turn, args: dict[str, str]) -> None:
+        """Save the absolute words of an answer: find_absolutes: {in: abc.b, save: abc.words}.
+        Nothing found: the key is cleared, so `answered` tells whether there were any."""
+        words = absolutes(str(turn.answers.get(args["in"], "")))
+        if words:
+            turn.answers[args["save"]] = ", ".join(f'"{w}"' for w in words)
+        else:
+            turn.answers.pop(args["save"], None)
 
     @reg.action("journal", check=_check_journal)
     def journal(turn: Turn, args: dict[str, Any]) -> None:

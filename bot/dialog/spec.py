@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-BEGIN = "_begin"  # hidden state every dialog starts from, so entering `start` fires callbacks
+from bot.nlu.understanding import Understanding
+
+BEGIN = "_begin"
+CRISIS_DIALOG = "crisis"  # opened, from any state, when a message signals a crisis
+CLARIFY = "?"  # button data "?|intent": an answer to "did you mean ...?"  # hidden state every dialog starts from, so entering `start` fires callbacks
 SEPARATOR = "|"  # in button data: dialog|state|index
 
 
@@ -71,10 +75,11 @@ class DialogSpec:
 
 @dataclass(frozen=True, slots=True)
 class Catalog:
-    """Every dialog and the system messages, validated together."""
+    """Every dialog, the system messages and free-text understanding, validated together."""
 
     dialogs: dict[str, DialogSpec]
     messages: dict[str, str]
+    understanding: Understanding = field(default_factory=lambda: Understanding(None, None))
 
     def by_command(self, command: str) -> DialogSpec | None:
         return next((d for d in self.dialogs.values() if d.command == command), None)

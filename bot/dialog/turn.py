@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.dialog.spec import DialogSpec
 from bot.events import Outgoing
+from bot.storage.base import UrgeEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +33,12 @@ class EndDialog:
     pass
 
 
-Effect = FollowUpRequest | StartDialog | EndDialog
+@dataclass(frozen=True, slots=True)
+class ResumeDialog:
+    """Go back to the step a crisis interrupted."""
+
+
+Effect = FollowUpRequest | StartDialog | EndDialog | ResumeDialog
 
 
 @dataclass(eq=False)
@@ -44,4 +50,5 @@ class Turn:
     replies: list[Outgoing] = field(default_factory=list)
     effects: list[Effect] = field(default_factory=list)
     journal: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    urges: list[UrgeEntry] = field(default_factory=list)
     state: str = ""  # set by transitions

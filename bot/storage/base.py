@@ -52,6 +52,20 @@ class JournalEntry:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class UrgeEntry:
+    """One urge in the urge log (SMART's urge log fields). Strengths are 0-10."""
+
+    at: datetime
+    strength_before: int | None = None
+    strength_after: int | None = None
+    trigger: str = ""
+    place: str = ""  # where, and with whom
+    coping: str = ""  # what they did, what helped
+    used: str = ""  # "no", "yes", "rather not say": never judged
+    next_time: str = ""  # an idea for next time
+
+
 @dataclass
 class StepWrites:
     """Everything one engine step changes for one user."""
@@ -64,6 +78,7 @@ class StepWrites:
     cancel_followups: bool = False  # drop every pending follow-up of the user
     done_followup: int | None = None  # the follow-up this step handled
     update_id: int | None = None  # the channel update this step handled
+    urges: list[UrgeEntry] = field(default_factory=list)
 
 
 class Store(Protocol):
@@ -90,5 +105,9 @@ class Store(Protocol):
         ...
 
     def journal(self, user_id: int) -> list[JournalEntry]: ...
+
+    def urges(self, user_id: int, limit: int = 10) -> list[UrgeEntry]:
+        """The most recent urges, newest first."""
+        ...
 
     def close(self) -> None: ...

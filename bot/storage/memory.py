@@ -3,12 +3,13 @@ value that could not be saved for real (a datetime, an object) fails here too.""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from datetime import datetime
 from typing import Any
 
-from bot.storage.base import FollowUp, JournalEntry, StepWrites, UserRecord
+from bot.storage.base import FollowUp, JournalEntry, StepWrites, UrgeEntry, UserRecord
 
 
 class MemoryStore:
@@ -19,6 +20,7 @@ class MemoryStore:
         self._followups: dict[int, FollowUp] = {}
         self._next_id = 1
         self._handled: set[int] = set()
+        self._urges: list[tuple[int, str]] = []
         self._lock = threading.Lock()
 
     def load_user(self, user_id: int) -> UserRecord:
@@ -38,6 +40,8 @@ class MemoryStore:
         encoded = json.dumps(fields)
         set_answers = {k: json.dumps(v) for k, v in writes.set_answers.items()}
         journal = [(kind, json.dumps(data)) for kind, data in writes.journal]
+        urges = [json.dumps({**dataclasses.asdict(u), "at": u.at.isoformat()})
+                 for u in writes.urges]
         with self._lock:
             self._users[user.user_id] = encoded
             answers = self._answers.setdefault(user.user_id, {})
@@ -54,6 +58,7 @@ class MemoryStore:
                 self._followups.pop(writes.done_followup, None)
             if writes.update_id is not None:
                 self._handled.add(writes.update_id)
+            self._urges.extend((user.user_id, raw) for raw in urges)
             created = []
             for new in writes.new_followups:
                 follow = FollowUp(self._take_id(), user.user_id, new.due, new.dialog, new.state)
@@ -88,6 +93,12 @@ class MemoryStore:
         with self._lock:
             return [JournalEntry(i, u, kind, json.loads(data), at)
                     for i, u, kind, data, at in self._journal if u == user_id]
+
+    def urges(self, user_id: int, limit: int = 10) -> list[UrgeEntry]:
+        with self._lock:
+            mine = [json.loads(raw) for uid, raw in self._urges if uid == user_id]
+        entries = [UrgeEntry(**{**m, "at": datetime.fromisoformat(m["at"])}) for m in mine]
+        return sorted(entries, key=lambda u: u.at, reverse=True)[:limit]
 
     def close(self) -> None:
         pass

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlite_utils import Database, Migrations
 
-from bot.storage.base import FollowUp, JournalEntry, StepWrites, UserRecord
+from bot.storage.base import FollowUp, JournalEntry, StepWrites, UrgeEntry, UserRecord
 
 migrations = Migrations("smart-coach")
 
@@ -59,6 +59,12 @@ def m002_handled_updates(db: Database) -> None:
     db.table("handled_updates").create({"update_id": int, "user_id": int, "handled_at": str},
                                        pk="update_id")
     db.table("handled_updates").create_index(["handled_at"])
+
+
+@migrations()
+def m003_urge_used_as_text(db: Database) -> None:
+    # "used" holds yes / no / rather not say: the person's own answer, not a flag.
+    db.table("urges").transform(types={"used": str})
 
 
 HANDLED_KEPT = timedelta(days=2)  # Telegram keeps an unconfirmed update for 24 hours
@@ -149,6 +155,13 @@ class SqliteStore:
                 self.db.execute("delete from followups where user_id = ?", [user.user_id])
             if writes.done_followup is not None:
                 self.db.execute("delete from followups where id = ?", [writes.done_followup])
+            for urge in writes.urges:
+                self.db.table("urges").insert({
+                    "user_id": user.user_id, "at": _iso(urge.at),
+                    "strength_before": urge.strength_before,
+                    "strength_after": urge.strength_after, "trigger": urge.trigger,
+                    "place": urge.place, "coping": urge.coping, "used": urge.used,
+                    "next_time": urge.next_time, "created_at": stamp})
             if writes.update_id is not None:
                 self.db.execute("insert or ignore into handled_updates values (?, ?, ?)",
                                 [writes.update_id, user.user_id, stamp])
@@ -189,6 +202,14 @@ class SqliteStore:
                                  _dt(r["created_at"]))
                     for r in self.db.query("select * from journal where user_id = ? "
                                            "order by id", [user_id])]
+
+    def urges(self, user_id: int, limit: int = 10) -> list[UrgeEntry]:
+        with self._lock:
+            rows = list(self.db.query("select * from urges where user_id = ? order by at desc, "
+                                      "id desc limit ?", [user_id, limit]))
+        return [UrgeEntry(_dt(r["at"]), r["strength_before"], r["strength_after"],
+                          r["trigger"] or "", r["place"] or "", r["coping"] or "",
+                          str(r["used"] or ""), r["next_time"] or "") for r in rows]
 
     def close(self) -> None:
         with self._lock:

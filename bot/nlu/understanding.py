@@ -1,0 +1,39 @@
+"""Everything the engine asks about free text: is it a crisis, and what does it ask for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.nlu.crisis import CrisisDetector
+from bot.nlu.intents import Guess, IntentClassifier
+
+SWITCH_WORDS = 4  # a "clear request to switch" is short: "stop this", "find a meeting"
+
+
+@dataclass(frozen=True)
+class Understanding:
+    crisis_detector: CrisisDetector | None
+    classifier: IntentClassifier | None
+    switch: float = 0.85  # how sure a short message must be to leave a free-text question
+
+    def crisis(self, text: str) -> str | None:
+        return self.crisis_detector.detect(text) if self.crisis_detector else None
+
+    def intent(self, text: str) -> Guess:
+        return self.classifier.classify(text) if self.classifier else Guess(None, 0.0)
+
+    def switches(self, text: str, guess: Guess) -> bool:
+        """Whether text typed as an answer is really a request to go elsewhere."""
+        return guess.intent is not None and guess.confidence >= self.switch and \
+            len(text.split()) <= SWITCH_WORDS
+
+    def label(self, intent: str) -> str:
+        found = self.classifier.intents.get(intent) if self.classifier else None
+        return found.label if found else intent
+
+    def reply(self, intent: str) -> str:
+        found = self.classifier.intents.get(intent) if self.classifier else None
+        return found.reply if found else ""
+
+    def knows(self, intent: str) -> bool:
+        return bool(self.classifier and intent in self.classifier.intents)
