@@ -15,10 +15,17 @@ ROOT = Path(__file__).resolve().parent.parent
 DIALOGS = ROOT / "dialogs"
 
 
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache of trained intent models for the whole run (subprocesses included)."""
+    return tmp_path_factory.mktemp("model-cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, model_cache: Path) -> None:
     """Keep every test away from ~/.local/share and from the network."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("SMART_COACH_CACHE", str(model_cache))
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     # As TelegramChannel does: python-telegram-bot's timedelta time periods, no warnings.
     monkeypatch.setenv("PTB_TIMEDELTA", "true")
@@ -39,14 +46,29 @@ def dialogs_dir() -> Path:
     return DIALOGS
 
 
+MINIMAL_HELP = """\
+dialog: help
+command: help
+description: What I can do
+start: menu
+states:
+  menu:
+    say: How can I help?
+    end: true
+"""
+
+
 @pytest.fixture
 def write_dialogs(tmp_path: Path):
-    """Write a dialogs folder from {filename: text}; messages.yaml is added unless given."""
+    """Write a dialogs folder from {filename: text}; messages.yaml and a minimal help
+    dialog are added unless given (every folder needs both)."""
     def write(files: dict[str, str], with_messages: bool = True) -> Path:
         folder = tmp_path / "dialogs"
         folder.mkdir(exist_ok=True)
         if with_messages and "messages.yaml" not in files:
             (folder / "messages.yaml").write_text((DIALOGS / "messages.yaml").read_text())
+        if with_messages and not any("command: help" in text for text in files.values()):
+            (folder / "zz_help.yaml").write_text(MINIMAL_HELP)
         for name, text in files.items():
             (folder / name).write_text(text)
         return folder

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -35,7 +36,8 @@ def test_start_answers_with_numbered_buttons(tmp_path: Path) -> None:
 
 def test_buttons_by_number_or_label_and_commands(tmp_path: Path) -> None:
     out = run_chat(tmp_path / "c.db", ["/start", "3", "drinking", "my health", "9",
-                                       "what is smart recovery?", "/cancel", "/nonsense"])
+                                       "about this coach", "what is smart recovery?", "/cancel",
+                                       "/nonsense"])
     assert "bot> What would you like to change?" in out
     assert "bot> Thank you. I'll keep your reason in mind: my health." in out
     assert "bot> SMART Recovery is a science-based self-help approach" in out
@@ -103,9 +105,7 @@ def test_kill_9_mid_dialog_then_restart_continues_at_the_same_step(tmp_path: Pat
 
 def test_invalid_dialogs_stop_the_chat_with_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "dialogs"
-    bad.mkdir()
-    for name in ("messages.yaml", "help.yaml"):
-        (bad / name).write_text((ROOT / "dialogs" / name).read_text())
+    shutil.copytree(ROOT / "dialogs", bad)
     text = (ROOT / "dialogs" / "start.yaml").read_text().replace("to: ask_focus}",
                                                                  "to: ask_focuss}", 1)
     (bad / "start.yaml").write_text(text)

@@ -14,6 +14,8 @@ from bot.dialog.engine import Engine
 from bot.dialog.loader import load_catalog
 from bot.dialog.registry import default_registry
 from bot.events import Incoming
+from bot.nlu.intents import Guess
+from bot.nlu.understanding import Understanding
 from bot.storage.memory import MemoryStore
 from bot.storage.sqlite import SqliteStore
 from bot.testing import ChatClient
@@ -78,19 +80,58 @@ URGE = textwrap.dedent("""\
     """)
 
 
+HELP = textwrap.dedent("""\
+    dialog: help
+    command: help
+    description: What I can do
+    start: menu
+    states:
+      menu:
+        say: How can I help?
+        buttons:
+          - {label: "Start from the beginning", to: restart}
+          - {label: "Bye", to: bye}
+      restart:
+        say: Okay, let's start again.
+        do: [{start: start}]
+        end: true
+      bye:
+        say: Bye.
+        end: true
+    """)
+
+START = textwrap.dedent("""\
+    dialog: start
+    command: start
+    description: Start here
+    start: welcome
+    states:
+      welcome:
+        say: Welcome.
+        buttons:
+          - {label: "Menu", to: menu}
+      menu:
+        say: Here's the menu.
+        do: [{start: help}]
+        end: true
+    """)
+
+
 @pytest.fixture
-def folder(write_dialogs, dialogs_dir: Path) -> Path:
-    return write_dialogs({"urge.yaml": URGE, "help.yaml": (dialogs_dir / "help.yaml").read_text(),
-                          "start.yaml": (dialogs_dir / "start.yaml").read_text()})
+def folder(write_dialogs) -> Path:
+    return write_dialogs({"urge.yaml": URGE, "help.yaml": HELP, "start.yaml": START})
 
 
-def classify(text: str) -> str | None:
-    return "craving" if "want a drink" in text.lower() else None
+class Keywords(Understanding):
+    """A stand-in for the trained model: "want a drink" means a craving, for sure."""
+
+    def intent(self, text: str) -> Guess:
+        return Guess("craving", 0.99) if "want a drink" in text.lower() else Guess(None, 0.0)
 
 
 @pytest.fixture
 def chat(folder: Path) -> ChatClient:
-    return ChatClient(folder, classify=classify)
+    return ChatClient(folder, understanding=Keywords(None, None))
 
 
 def test_number_answer_and_condition_branch(chat: ChatClient) -> None:

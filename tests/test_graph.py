@@ -30,7 +30,7 @@ def test_image_without_graphviz_falls_back_to_mermaid(tmp_path: Path, dialogs_di
     monkeypatch.setattr("bot.dialog.graph.graphviz_available", lambda: False)
     assert main(["graph", "help", "-o", str(tmp_path / "help.svg"),
                  "--dialogs", str(dialogs_dir)]) == 0
-    assert (tmp_path / "help.mmd").read_text().count("menu --> ") == 4
+    assert (tmp_path / "help.mmd").read_text().count("menu --> ") == 7
     assert "graphviz is not installed" in capsys.readouterr().err
 
 
@@ -44,7 +44,8 @@ def test_svg_with_graphviz(tmp_path: Path, dialogs_dir: Path) -> None:
 def test_unknown_dialog(tmp_path: Path, dialogs_dir: Path,
                         capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["graph", "nope", "--dialogs", str(dialogs_dir)]) == 1
-    assert "no dialog 'nope' (there are: help, start)" in capsys.readouterr().err
+    assert "no dialog 'nope' (there are: abc, cba, crisis, goals, help, lapse, plan, start, " \
+        "urge, urges, vaci, values)" in capsys.readouterr().err
 
 
 def _edge(text: str, start: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 from bot.dialog.loader import check_directory
@@ -19,10 +18,10 @@ def example(marker: str) -> str:
     return next(b for b in blocks if marker in b)
 
 
-def test_the_dialog_example_validates_and_runs(tmp_path: Path, dialogs_dir: Path) -> None:
-    folder = tmp_path / "dialogs"
-    shutil.copytree(dialogs_dir, folder)
-    (folder / "urge.yaml").write_text(example("dialog: urge"))
+def test_the_dialog_example_validates_and_runs(write_dialogs, dialogs_dir: Path) -> None:
+    # Beside onboarding (which saves the `reason` the example shows) and a minimal help.
+    folder = write_dialogs({"urge.yaml": example("dialog: urge"),
+                            "start.yaml": (dialogs_dir / "start.yaml").read_text()})
     catalog, problems = check_directory(folder, default_registry())
     assert problems == []
     assert catalog is not None and "urge" in catalog.dialogs

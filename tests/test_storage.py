@@ -14,6 +14,7 @@ from bot.storage.memory import MemoryStore
 from bot.storage.sqlite import SqliteStore
 
 NOW = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+MIGRATIONS = ["m001_initial", "m002_handled_updates", "m003_urge_used_as_text"]
 
 
 @pytest.fixture(params=["sqlite", "memory"])
@@ -85,7 +86,7 @@ def test_sqlite_file_is_private_and_in_wal_mode(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert store.db.execute("pragma journal_mode").fetchone()[0] == "wal"
     assert store.db.execute("pragma secure_delete").fetchone()[0] == 1
-    assert store.schema_version() == ["m001_initial", "m002_handled_updates", "m003_urge_used_as_text"]
+    assert store.schema_version() == MIGRATIONS
     assert {"users", "conversations", "answers", "journal", "urges", "checkins",
             "followups"} <= set(store.db.table_names())
     store.close()
@@ -95,7 +96,7 @@ def test_migrations_run_once(tmp_path: Path) -> None:
     path = tmp_path / "coach.db"
     SqliteStore(path).close()
     again = SqliteStore(path)
-    assert again.schema_version() == ["m001_initial", "m002_handled_updates", "m003_urge_used_as_text"]
+    assert again.schema_version() == MIGRATIONS
     rows = again.db.execute("select count(*) from _sqlite_migrations").fetchone()[0]
     assert rows == 3
     again.close()

@@ -16,6 +16,9 @@ from bot.dialog.spec import Branch, ButtonSpec, Call, Catalog, DialogSpec, State
 from bot.dialog.validate import Sources, check_catalog
 from bot.dialog.yamlfile import Parsed, parse
 from bot.errors import DialogError, Problem
+from bot.nlu.crisis import build_crisis
+from bot.nlu.intents import build_intents
+from bot.nlu.understanding import Understanding
 
 MESSAGES_KEY = "messages"
 
@@ -80,10 +83,31 @@ def check_directory(directory: str | Path, registry: Registry) -> tuple[Catalog 
     if messages is None and not seen_messages:
         problems.append(Problem(str(folder), 1,
                                 "no messages file: add messages.yaml with the system messages"))
-    problems.extend(check_catalog(Sources(dialogs, messages or {}, messages_parsed), registry))
+    understanding, found = load_understanding(folder)
+    problems.extend(found)
+    problems.extend(check_catalog(Sources(dialogs, messages or {}, messages_parsed,
+                                          understanding), registry))
     if problems or messages is None:
         return None, sorted(problems)
-    return Catalog({d.name: d for d, _ in dialogs}, messages), []
+    return Catalog({d.name: d for d, _ in dialogs}, messages, understanding), []
+
+
+def load_understanding(folder: Path, language: str = "en") -> tuple[Understanding,
+                                                                       list[Problem]]:
+    """crisis/<language>.yaml and intents/<language>.yaml, when the folder has them."""
+    problems: list[Problem] = []
+    built: dict[str, Any] = {}
+    for name, build in (("crisis", build_crisis), ("intents", build_intents)):
+        path = folder / name / f"{language}.yaml"
+        if not path.is_file():
+            continue
+        parsed, found = parse(path.read_text(encoding="utf-8"), str(path))
+        problems.extend(found)
+        if parsed is not None and not found:
+            result, found = build(parsed)
+            problems.extend(found)
+            built[name] = result
+    return Understanding(built.get("crisis"), built.get("intents")), problems
 
 
 def build_dialog(parsed: Parsed) -> DialogSpec:

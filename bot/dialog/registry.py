@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.config import UK_CRISIS_NUMBERS, CrisisNumber
 from bot.dialog.hints import did_you_mean

@@ -7,9 +7,9 @@ from typing import Any
 
 from bot.nlu.understanding import Understanding
 
-BEGIN = "_begin"
+BEGIN = "_begin"  # hidden state every dialog starts from, so entering `start` fires callbacks
 CRISIS_DIALOG = "crisis"  # opened, from any state, when a message signals a crisis
-CLARIFY = "?"  # button data "?|intent": an answer to "did you mean ...?"  # hidden state every dialog starts from, so entering `start` fires callbacks
+CLARIFY = "?"  # button data "?|intent": an answer to "did you mean ...?"
 SEPARATOR = "|"  # in button data: dialog|state|index
 
 

@@ -8,18 +8,47 @@ transitions itself only notices a bad target when the event fires, in front of a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.dialog.hints import did_you_mean as _suggest
 from bot.dialog.registry import CheckContext, Entry, Registry
 from bot.dialog.render import placeholders
-from bot.dialog.spec import Call, DialogSpec, StateSpec
+from bot.dialog.spec import CRISIS_DIALOG, Call, DialogSpec, StateSpec
 from bot.dialog.yamlfile import Parsed
 from bot.errors import Problem
+from bot.nlu.intents import NONE
+from bot.nlu.understanding import Understanding
 
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for a button's callback_data
 RESERVED_COMMANDS = {"cancel"}
+ENGINE_KEYS = {"crisis.kind"}  # answers the engine itself saves
+EXIT_ACTIONS = {"end", "start", "resume"}
+# Words that label people or call addiction a disease (SMART Recovery's language).
+LABELS = [
+    (re.compile(r"\b(addicts?|junkies?|junky|druggies?|crackheads?|drunkards?)\b", re.I),
+     "labels the person: say what they do instead (\"someone who uses\")"),
+    (re.compile(r"(?<!non-)(?<!non )\balcoholics?\b(?! (drinks?|beverages?))", re.I),
+     "labels the person: say \"someone who drinks\" or name the behaviour"),
+    (re.compile(r"\b(stay|staying|stayed|get|getting|got|be|being|been|i'm|im|you're|youre|"
+                r"keep|keeping|days?|weeks?|months?|years?) clean\b|\bclean (time|date|"
+                r"and sober)\b", re.I),
+     "uses \"clean\" as a label: say \"not using\" or \"alcohol-free\" instead"),
+    (re.compile(r"\bdisease[sd]?\b", re.I),
+     "calls addiction a disease: SMART talks about behaviour and choice"),
+    (re.compile(r"\bpowerless\b", re.I),
+     "says the person is powerless: SMART is about self-reliance and choice"),
+]
+
+
+def language_problems(text: str) -> list[str]:
+    """What in a text breaks the project's language rules, as `'word' reason` lines."""
+    found = []
+    for pattern, why in LABELS:
+        for match in pattern.finditer(text):
+            found.append(f"'{match.group(0)}' {why}")
+    return found
 # Placeholders the engine fills in system messages, besides stored answers.
 MESSAGE_PLACEHOLDERS = {"invalid_number": {"min", "max"}, "unknown_command": {"command"}}
 
@@ -29,13 +58,16 @@ class Sources:
     dialogs: list[tuple[DialogSpec, Parsed]]
     messages: dict[str, str]
     messages_parsed: Parsed | None
+    understanding: Understanding = field(default_factory=lambda: Understanding(None, None))
 
 
 def check_catalog(sources: Sources, registry: Registry) -> list[Problem]:
     problems: list[Problem] = []
     names = frozenset(d.name for d, _ in sources.dialogs)
-    saved = _saved_keys(d for d, _ in sources.dialogs)
+    # Placeholders can show answers some dialog saves, and the facts the engine computes.
+    saved = _saved_keys(d for d, _ in sources.dialogs) | set(registry.facts) | ENGINE_KEYS
     problems += _clashes(sources.dialogs)
+    problems += _check_understanding(sources)
     for dialog, parsed in sources.dialogs:
         ctx = CheckContext(dialog, names)
         problems += _check_dialog(dialog, parsed, registry, ctx, saved)
@@ -45,6 +77,8 @@ def check_catalog(sources: Sources, registry: Registry) -> list[Problem]:
         keys, bad = placeholders(text)
         where = ("messages", key)
         problems += [parsed_messages.problem(where, f"message '{key}': {m}") for m in bad]
+        problems += [parsed_messages.problem(where, f"message '{key}': {m}")
+                     for m in language_problems(text)]
         allowed = MESSAGE_PLACEHOLDERS.get(key, set())
         problems += [parsed_messages.problem(where, f"message '{key}' uses {{{k}}}, which "
                                              "nothing fills in here")
@@ -84,6 +118,43 @@ def _clashes(dialogs: list[tuple[DialogSpec, Parsed]]) -> list[Problem]:
     return problems
 
 
+def _check_understanding(sources: Sources) -> list[Problem]:
+    """Intents and dialogs agree; the crisis net has a dialog to open; help is reachable."""
+    problems: list[Problem] = []
+    if sources.dialogs and not any(d.command == "help" for d, _ in sources.dialogs):
+        problems.append(Problem(sources.dialogs[0][1].file, 1, "no dialog has command: help; "
+                                "people must always be able to reach help"))
+    classifier = sources.understanding.classifier
+    names = {d.name for d, _ in sources.dialogs}
+    if sources.understanding.crisis_detector and CRISIS_DIALOG not in names:
+        problems.append(Problem(sources.dialogs[0][1].file if sources.dialogs else "dialogs",
+                                1, f"crisis patterns need a dialog named '{CRISIS_DIALOG}' "
+                                   "to open"))
+    opened = {i for d, _ in sources.dialogs for i in d.intents}
+    for dialog, parsed in sources.dialogs if classifier else ():
+        for i, intent in enumerate(dialog.intents):
+            if classifier and intent not in classifier.intents:
+                problems.append(parsed.problem(("intents", i), f"intent '{intent}' is not in "
+                                               "the intents file (intents/en.yaml)"))
+        for state in dialog.states.values():
+            for intent in state.on:
+                if classifier and intent not in classifier.intents:
+                    problems.append(parsed.problem(("states", state.name, "on", intent),
+                                                   f"state '{state.name}': intent '{intent}' "
+                                                   "is not in the intents file"))
+    if classifier:
+        for known in classifier.intents.values():
+            for text in (known.label, known.reply):
+                problems += [Problem(known.file, known.line, f"intent '{known.name}': {m}")
+                             for m in language_problems(text)]
+            routed = known.name in opened or known.reply or known.name in (NONE, "cancel")
+            if not routed:
+                problems.append(Problem(known.file, known.line, f"intent '{known.name}' leads "
+                                        "nowhere: list it under a dialog's intents: or give "
+                                        "it a reply"))
+    return problems
+
+
 def _saved_keys(dialogs: Iterable[DialogSpec]) -> set[str]:
     """Every answer key some dialog stores, by `save:` or by the save action."""
     keys: set[str] = set()
@@ -94,6 +165,8 @@ def _saved_keys(dialogs: Iterable[DialogSpec]) -> set[str]:
             for call in _all_calls(state):
                 if call.name == "save" and isinstance(call.args, dict):
                     keys.update(str(k) for k in call.args)
+                if call.name == "find_absolutes" and isinstance(call.args, dict):
+                    keys.add(str(call.args.get("save")))
     return keys
 
 
@@ -141,6 +214,8 @@ def _check_dialog(dialog: DialogSpec, parsed: Parsed, registry: Registry, ctx: C
                                         f"allows {CALLBACK_DATA_LIMIT}: shorten the dialog or "
                                         "state name"))
         for text, line in _texts(state, parsed):
+            problems += [Problem(dialog.file, line, f"{here}: {m}")
+                         for m in language_problems(text)]
             keys, bad = placeholders(text)
             problems += [Problem(dialog.file, line, f"{here}: {m}") for m in bad]
             problems += [Problem(dialog.file, line, f"{here}: uses {{{k}}}, which no dialog "
@@ -163,7 +238,8 @@ def _check_state_shape(dialog: DialogSpec, state: StateSpec) -> list[Problem]:
     out: list[str] = []
     if state.end and (state.buttons or state.expect or state.next):
         out.append(f"{here} ends the dialog, so it cannot also have buttons, expect or next")
-    if not state.say and state.waits:
+    hands_over = state.end and any(c.name in ("start", "resume") for c in state.do)
+    if not state.say and state.waits and not hands_over:
         out.append(f"{here} has nothing to say: add say")
     if not state.end and not state.buttons and not state.next:
         out.append(f"{here} has no way out: add buttons, next, or end: true")
@@ -235,6 +311,24 @@ def _check_graph(dialog: DialogSpec, registry: Registry) -> list[Problem]:
             loop = " -> ".join([*cycle, cycle[0]])
             problems.append(Problem(dialog.file, dialog.states[name].line,
                                     f"states {loop} loop forever without waiting for the user"))
+    if problems:
+        return problems  # unreachable steps or a loop that never waits say enough
+    # Every step must lead, somehow, to the end of the dialog: no trap that only /cancel
+    # gets out of.
+    finishing = {s.name for s in dialog.states.values()
+                 if s.end or any(c.name in EXIT_ACTIONS for c in s.do)}
+    changed = True
+    while changed:
+        changed = False
+        for state in dialog.states.values():
+            if state.name not in finishing and \
+                    finishing.intersection(_successors(state, registry)):
+                finishing.add(state.name)
+                changed = True
+    for state in dialog.states.values():
+        if state.name in seen and state.name not in finishing:
+            problems.append(Problem(dialog.file, state.line, f"state '{state.name}' can never "
+                                    "reach the end of the dialog (add a way to end: true)"))
     return problems
 
 

@@ -10,20 +10,29 @@ rather than guess; anything less is no intent.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import os
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Any
 
+import joblib
+import sklearn
 from rapidfuzz.distance import OSA
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
+from bot.config import default_data_dir
 from bot.dialog.yamlfile import Parsed
 from bot.errors import Problem
 from bot.nlu.normalize import normalize
 
 NONE = "none"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +40,7 @@ class Intent:
     name: str
     label: str  # the button offered when the bot is unsure
     reply: str  # an answer for intents no dialog opens (e.g. thanks)
+    file: str
     line: int
 
 
@@ -48,6 +58,7 @@ class IntentClassifier:
     owners: tuple[str, ...]  # the intent of each example
     threshold: float  # act on a guess at least this likely
     unsure: float  # ask about guesses at least this likely
+    switch: frozenset[str] = frozenset()  # intents that may interrupt a free-text answer
     model: Pipeline = field(init=False, repr=False, compare=False)
     vocabulary: frozenset[str] = field(init=False, repr=False, compare=False)
 
@@ -89,10 +100,39 @@ class IntentClassifier:
         return " ".join(words)
 
 
+MODEL_VERSION = "tfidf-char2-5-word1-2-logreg-c30-balanced-1"
+
+
 @cache
 def _train(examples: tuple[str, ...], owners: tuple[str, ...]) -> Pipeline:
-    """The model for these examples. Cached: the same examples train the same model, and
-    training takes about a second (every engine built in the tests would pay it again)."""
+    """The model for these examples. Training takes a second or two, so the model is kept:
+    in memory for this process, and on disk (keyed by a hash of the examples and of how the
+    model is built) so the next start-up only loads it."""
+    digest = hashlib.sha256(json.dumps([MODEL_VERSION, sklearn.__version__, examples,
+                                        owners]).encode()).hexdigest()[:16]
+    path = _cache_dir() / f"intents-{digest}.joblib"
+    if path.is_file():
+        try:
+            model: Pipeline = joblib.load(path)
+            return model
+        except Exception:  # a truncated or foreign file: train again and replace it
+            log.warning("the cached intent model %s could not be read; training again", path)
+    model = _fit(examples, owners)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        joblib.dump(model, temporary)
+        temporary.replace(path)  # atomic: a reader never sees half a file
+    except OSError as exc:
+        log.info("could not cache the intent model (%s); it will be trained next time", exc)
+    return model
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("SMART_COACH_CACHE") or default_data_dir() / "cache")
+
+
+def _fit(examples: tuple[str, ...], owners: tuple[str, ...]) -> Pipeline:
     features = make_union(
         TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
         TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True))
@@ -106,7 +146,7 @@ def _train(examples: tuple[str, ...], owners: tuple[str, ...]) -> Pipeline:
 def build_intents(parsed: Parsed) -> tuple[IntentClassifier | None, list[Problem]]:
     data: Any = parsed.data
     problems: list[Problem] = []
-    known = ("threshold", "unsure", "intents")
+    known = ("threshold", "unsure", "switch", "intents")
     if not isinstance(data, dict) or not isinstance(data.get("intents"), dict):
         return None, [parsed.problem((), "expected intents: {name: {examples: [...]}}")]
     for key in data:
@@ -142,14 +182,19 @@ def build_intents(parsed: Parsed) -> tuple[IntentClassifier | None, list[Problem
             problems.append(parsed.problem(where, f"intent '{name}' needs a label (the button "
                                                   "offered when the bot is unsure)"))
         intents[name] = Intent(name, str(body.get("label", "")), str(body.get("reply", "")),
-                               parsed.line(where))
+                               parsed.file, parsed.line(where))
         for phrase in phrases:
             examples.append(normalize(str(phrase)) or str(phrase).strip())
             owners.append(name)
+    switch = data.get("switch", [])
+    if not isinstance(switch, list) or any(s not in intents for s in switch):
+        problems.append(parsed.problem(("switch",), "switch: expected a list of the intents "
+                                                    "defined below"))
+        switch = []
     if NONE not in intents and not problems:
         problems.append(parsed.problem(("intents",), "add a `none` intent: examples of answers "
                                                      "and small talk that mean no intent"))
     if problems:
         return None, problems
     return IntentClassifier(intents, tuple(examples), tuple(owners), numbers["threshold"],
-                            numbers["unsure"]), []
+                            numbers["unsure"], frozenset(switch)), []

@@ -23,8 +23,10 @@ class Understanding:
         return self.classifier.classify(text) if self.classifier else Guess(None, 0.0)
 
     def switches(self, text: str, guess: Guess) -> bool:
-        """Whether text typed as an answer is really a request to go elsewhere."""
-        return guess.intent is not None and guess.confidence >= self.switch and \
+        """Whether text typed as an answer is really a clear request to go elsewhere: short,
+        confidently one of the intents allowed to interrupt (cancel, help ...)."""
+        allowed = self.classifier.switch if self.classifier else frozenset()
+        return guess.intent in allowed and guess.confidence >= self.switch and \
             len(text.split()) <= SWITCH_WORDS
 
     def label(self, intent: str) -> str:

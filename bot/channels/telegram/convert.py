@@ -17,7 +17,8 @@ from telegram.constants import ChatMemberStatus, ChatType
 
 from bot.events import Incoming, Kind, Outgoing
 
-SHORT_LABEL = 8  # buttons this short share one row (e.g. 0-3 / 4-6 / 7-10)
+SHORT_LABEL = 8  # buttons this short share rows (e.g. 0-3 / 4-6 / 7-10, or 0 ... 10)
+ROW = 6
 
 
 class Route(Enum):
@@ -78,8 +79,9 @@ def keyboard(reply: Outgoing, share_location_label: str
     """Inline buttons for a reply's choices; a location button where one is expected."""
     if reply.buttons:
         buttons = [InlineKeyboardButton(b.label, callback_data=b.data) for b in reply.buttons]
-        if all(len(b.label) <= SHORT_LABEL for b in reply.buttons) and len(buttons) <= 5:
-            return InlineKeyboardMarkup([buttons])
+        if all(len(b.label) <= SHORT_LABEL for b in reply.buttons):
+            # Short choices (a 0-10 scale) side by side, six to a row.
+            return InlineKeyboardMarkup([buttons[i:i + ROW] for i in range(0, len(buttons), ROW)])
         return InlineKeyboardMarkup([[b] for b in buttons])
     if reply.expect == "location":
         return ReplyKeyboardMarkup([[KeyboardButton(share_location_label, request_location=True)]],
