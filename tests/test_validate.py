@@ -1168,3 +1168,81 @@ def test_on_intents_in_a_free_text_step_are_never_used(write_dialogs):
         """)
     assert run(folder) == [at(folder, 4, "state 'a' takes any text as its answer, so its `on` "
                                          "intents are never used")]
+
+
+# -- the project's language, and a way out -----------------------------------------------------
+
+def test_labels_and_disease_talk_are_rejected_with_file_and_line(write_dialogs):
+    folder = one_dialog(write_dialogs, """\
+        dialog: x
+        start: a
+        states:
+          a:
+            say: Every addict can stay clean if they admit they are powerless.
+            buttons:
+              - {label: "I'm an alcoholic", to: b}
+          b:
+            say: Addiction is a disease.
+            end: true
+        """)
+    assert run(folder) == [
+        at(folder, 5, "state 'a': 'addict' labels the person: say what they do instead "
+                      "(\"someone who uses\")"),
+        at(folder, 5, "state 'a': 'powerless' says the person is powerless: SMART is about "
+                      "self-reliance and choice"),
+        at(folder, 5, "state 'a': 'stay clean' uses \"clean\" as a label: say \"not using\" or "
+                      "\"alcohol-free\" instead"),
+        at(folder, 7, "state 'a': 'alcoholic' labels the person: say \"someone who drinks\" or "
+                      "name the behaviour"),
+        at(folder, 9, "state 'b': 'disease' calls addiction a disease: SMART talks about "
+                      "behaviour and choice"),
+    ]
+
+
+def test_ordinary_uses_of_those_words_pass(write_dialogs):
+    folder = one_dialog(write_dialogs, """\
+        dialog: x
+        start: a
+        states:
+          a:
+            say: Try a non-alcoholic drink, or clean the kitchen. Alcoholic drinks are everywhere.
+            end: true
+        """)
+    assert run(folder) == []
+
+
+def test_a_system_message_is_checked_too(write_dialogs, dialogs_dir):
+    text = (dialogs_dir / "messages.yaml").read_text().replace(
+        "Sorry, something went wrong on my side.", "Sorry, addicts.")
+    folder = write_dialogs({"ok.yaml": OK_DIALOG, "messages.yaml": text})
+    line = next(i for i, x in enumerate(text.splitlines(), 1) if "Sorry, addicts" in x)
+    assert run(folder) == [at(folder, line, "message 'error': 'addicts' labels the person: say "
+                                            "what they do instead (\"someone who uses\")",
+                              "messages.yaml")]
+
+
+def test_every_step_must_lead_to_an_end(write_dialogs):
+    folder = one_dialog(write_dialogs, """\
+        dialog: x
+        start: a
+        states:
+          a:
+            say: Round and round?
+            buttons:
+              - {label: "Again", to: b}
+          b:
+            say: And again.
+            buttons:
+              - {label: "Again", to: a}
+        """)
+    assert run(folder) == [
+        at(folder, 4, "state 'a' can never reach the end of the dialog (add a way to end: true)"),
+        at(folder, 8, "state 'b' can never reach the end of the dialog (add a way to end: true)"),
+    ]
+
+
+def test_help_must_exist(write_dialogs):
+    folder = write_dialogs({"ok.yaml": OK_DIALOG, "messages.yaml": MESSAGES,
+                            "zz_help.yaml": "# no help here\n" + OK_DIALOG.replace("ok", "other")})
+    assert at(folder, 1, "no dialog has command: help; people must always be able to reach "
+                         "help", "ok.yaml") in run(folder)
