@@ -88,39 +88,41 @@ async def bot(emulator: BotApiEmulator, tmp_path: Path,
 async def test_start_answers_with_inline_buttons_and_sets_the_menu(
         emulator: BotApiEmulator, bot: TelegramChannel) -> None:
     emulator.user_sends(1, "/start")
-    first, second = await emulator.wait_for(1, 2)
+    first, _, third = await emulator.wait_for(1, 3)
     assert first.plain.startswith("Hi, I'm your SMART coach.")
-    assert second.buttons == [("How does this work?", "start|welcome|0"),
-                              ("Is this private?", "start|welcome|1"),
-                              ("Let's begin", "start|welcome|2")]
+    assert third.buttons == [("How does this work?", "start|welcome|0"),
+                             ("Is this private?", "start|welcome|1"),
+                             ("Let's begin", "start|welcome|2")]
     assert first.params["parse_mode"] == "HTML"
-    assert [c["command"] for c in emulator.commands] == ["help", "place", "start", "cancel"]
+    assert [c["command"] for c in emulator.commands] == [
+        "abc", "cba", "goals", "help", "lapse", "place", "plan", "start", "urge", "urges",
+        "vaci", "values", "cancel"]
 
 
 @pytest.mark.asyncio
 async def test_a_multi_step_flow_with_buttons_and_free_text(
         emulator: BotApiEmulator, bot: TelegramChannel) -> None:
     emulator.user_sends(1, "/start")
-    await emulator.wait_for(1, 2)
-    emulator.user_presses(1, "Let's begin")
     await emulator.wait_for(1, 3)
-    emulator.user_sends(1, "drinking")
+    emulator.user_presses(1, "Let's begin")
     await emulator.wait_for(1, 4)
-    emulator.user_sends(1, "my kids <3 & me")
+    emulator.user_sends(1, "drinking")
     await emulator.wait_for(1, 5)
+    emulator.user_sends(1, "my kids <3 & me")
+    await emulator.wait_for(1, 6)
     assert [b for b, _ in emulator.messages_to(1)[-1].buttons] == ["0-3", "4-6", "7-10"]
     emulator.user_presses(1, "7-10")
-    messages = await emulator.wait_for(1, 8)
-    assert messages[6].text == ("Thank you. I'll keep your reason in mind: <b>my kids &lt;3 "
+    messages = await emulator.wait_for(1, 9)
+    assert messages[7].text == ("Thank you. I'll keep your reason in mind: <b>my kids &lt;3 "
                                 "&amp; me</b>. When things get hard, I'll remind you of it.")
-    assert messages[7].plain == "How can I help? Tap a topic, or tell me in your own words."
+    assert messages[8].plain == "What would you like to do? Tap one, or tell me in your own words."
     assert len(emulator.answered_callbacks) == 2  # every press stops the spinner
 
 
 @pytest.mark.asyncio
 async def test_free_text_and_unexpected_messages_all_get_a_reply(
         emulator: BotApiEmulator, bot: TelegramChannel) -> None:
-    emulator.user_sends(2, "hello?")
+    emulator.user_sends(2, "qwerty asdf")
     emulator.user_sends_sticker(2)
     emulator.user_edits(2, "hello!")
     emulator.user_sends(2, "🙂")
@@ -153,12 +155,12 @@ async def test_a_stale_button_gets_a_note_and_the_current_step(
         emulator: BotApiEmulator, bot: TelegramChannel) -> None:
     emulator.user_sends(4, "/help")
     (menu,) = await emulator.wait_for(4, 1)
-    emulator.user_presses(4, "What is SMART Recovery?")
+    emulator.user_presses(4, "About this coach")
     await emulator.wait_for(4, 2)
     emulator.user_presses_data(4, menu.buttons[1][1], menu)  # the menu's button, pressed late
     messages = await emulator.wait_for(4, 4)
     assert messages[2].plain == "That button belongs to an earlier message."
-    assert messages[3].plain.startswith("SMART Recovery is a science-based")
+    assert messages[3].plain == "What would you like to know?"
     assert len(emulator.answered_callbacks) == 2
 
 
@@ -182,13 +184,14 @@ async def test_429_and_500_delay_messages_but_lose_none(
     emulator.user_sends(6, "/start")
     emulator.user_sends(6, "1")
     emulator.user_sends(6, "/help")
-    texts = [m.plain for m in await emulator.wait_for(6, 4)]
+    texts = [m.plain for m in await emulator.wait_for(6, 5)]
     assert texts[0].startswith("Hi, I'm your SMART coach.")
     assert texts[1].startswith("I'm a self-help coach")
-    assert texts[2].startswith("Type in your own words or tap the buttons.")
-    assert texts[3].startswith("How can I help?")
+    assert texts[2].startswith("One safety note")
+    assert texts[3].startswith("Type in your own words or tap the buttons.")
+    assert texts[4].startswith("What would you like to do?")
     statuses = [m for m, _ in emulator.calls if m == "sendMessage"]
-    assert len(statuses) == 8  # 4 failures retried, 4 delivered
+    assert len(statuses) == 9  # 4 failures retried, 5 delivered
 
 
 @pytest.mark.asyncio
@@ -233,10 +236,10 @@ async def test_two_users_interleaved_each_in_order(
     emulator.user_sends(10, "my health")
     emulator.user_sends(11, "my savings")
     for user, reason in ((10, "my health"), (11, "my savings")):
-        texts = [m.plain for m in await emulator.wait_for(user, 5)]
-        assert texts[2].startswith("What would you like to change?")
-        assert texts[3] == "What's one reason this change matters to you?"
-        assert texts[4].startswith("On a scale of 0 to 10")
+        texts = [m.plain for m in await emulator.wait_for(user, 6)]
+        assert texts[3].startswith("What would you like to change?")
+        assert texts[4] == "What's one reason this change matters to you?"
+        assert texts[5].startswith("On a scale of 0 to 10")
         assert bot.app.store.load_user(user).answers["reason"] == reason
 
 
@@ -278,7 +281,7 @@ async def test_webhook_needs_the_secret(emulator: BotApiEmulator, tmp_path: Path
         assert await emulator.post_to_webhook(emulator.make_update(13, "/help"),
                                               "s3cret-token") == 200
         (menu,) = await emulator.wait_for(13, 1)
-        assert menu.plain.startswith("How can I help?")
+        assert menu.plain.startswith("What would you like to do?")
 
 
 @pytest.mark.asyncio
@@ -288,7 +291,7 @@ async def test_a_timed_out_send_is_retried(emulator: BotApiEmulator, tmp_path: P
     async with polling(make_channel(emulator, tmp_path, dialogs, request_timeout=0.3)):
         emulator.user_sends(14, "/help")
         (menu,) = await emulator.wait_for(14, 1)
-        assert menu.plain.startswith("How can I help?")
+        assert menu.plain.startswith("What would you like to do?")
 
 
 @pytest.mark.asyncio

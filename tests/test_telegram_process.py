@@ -49,19 +49,19 @@ async def test_a_conversation_survives_kill_9_and_sigterm_stops_cleanly(tmp_path
     try:
         bot = await start_bot(config, emulator.token, log)
         emulator.user_sends(1, "/start")
-        await emulator.wait_for(1, 2, timeout=30)
+        await emulator.wait_for(1, 3, timeout=60)
         emulator.user_presses(1, "Let's begin")
-        await emulator.wait_for(1, 3)
+        await emulator.wait_for(1, 4)
         bot.kill()  # SIGKILL, mid-dialog
         await bot.wait()
 
         emulator.user_sends(1, "drinking")  # written while the bot is down
         bot = await start_bot(config, emulator.token, log)
-        messages = await emulator.wait_for(1, 4, timeout=30)
-        assert messages[3].plain == "What's one reason this change matters to you?"
+        messages = await emulator.wait_for(1, 5, timeout=60)
+        assert messages[4].plain == "What's one reason this change matters to you?"
         emulator.user_sends(1, "my kids")
-        messages = await emulator.wait_for(1, 5)
-        assert messages[4].plain.startswith("On a scale of 0 to 10")
+        messages = await emulator.wait_for(1, 6)
+        assert messages[5].plain.startswith("On a scale of 0 to 10")
         assert emulator.texts_to(1).count("What's one reason this change matters to you?") == 1
 
         bot.send_signal(signal.SIGTERM)
