@@ -23,8 +23,8 @@ NUMBERS = ("999", "116 123", "111, option 2")
 
 
 @pytest.fixture(scope="module")
-def catalog(dialogs_dir: Path = Path(__file__).resolve().parent.parent / "dialogs") -> Catalog:
-    return load_catalog(dialogs_dir, default_registry())
+def catalog() -> Catalog:
+    return load_catalog(Path(__file__).resolve().parent.parent / "dialogs", default_registry())
 
 
 def test_crisis_recall_is_total_and_false_alarms_are_reported(catalog: Catalog,

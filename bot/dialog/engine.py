@@ -39,7 +39,14 @@ from bot.dialog.spec import (
     DialogSpec,
     StateSpec,
 )
-from bot.dialog.turn import EndDialog, FollowUpRequest, ResumeDialog, StartDialog, Turn
+from bot.dialog.turn import (
+    CancelFollowUps,
+    EndDialog,
+    FollowUpRequest,
+    ResumeDialog,
+    StartDialog,
+    Turn,
+)
 from bot.events import Button, Incoming, Kind, Outgoing
 from bot.storage.base import FollowUp, NewFollowUp, StepWrites, Store, UrgeEntry, UserRecord
 
@@ -158,6 +165,7 @@ class Engine:
                 self._say(step, "nothing_to_cancel")
                 return
             step.user.dialog = step.user.state = None
+            step.user.settings.pop(PAUSED, None)
             step.cancel_followups = True
             self._say(step, "cancelled")
             return
@@ -260,6 +268,8 @@ class Engine:
         """Interrupt whatever is going on; remember it so the person can come back to it."""
         if step.user.dialog and step.user.dialog != CRISIS_DIALOG:
             step.user.settings[PAUSED] = [step.user.dialog, step.user.state]
+        elif step.user.dialog is None:
+            step.user.settings.pop(PAUSED, None)  # nothing was interrupted this time
         step.answers["crisis.kind"] = kind
         log.warning("crisis signs (%s) from user %s", kind, step.user.user_id)
         self._start(step, CRISIS_DIALOG)
@@ -328,6 +338,9 @@ class Engine:
         step.user.dialog, step.user.state = dialog.name, turn.state
         arrived = dialog.states[turn.state]
         for effect in turn.effects:
+            if isinstance(effect, CancelFollowUps):
+                step.cancel_followups = True
+                step.followups.clear()
             if isinstance(effect, FollowUpRequest):
                 step.followups.append(NewFollowUp(effect.due, effect.dialog, effect.state))
         starts = [e.name for e in turn.effects if isinstance(e, StartDialog)]
@@ -348,7 +361,7 @@ class Engine:
             step.user.dialog, step.user.state = paused
             if self._current(step.user) is None:  # removed since: nothing to go back to
                 step.user.dialog = step.user.state = None
-        self._show_current(step)
+        self._show_current(step, quiet=True)
 
     def _enter(self, turn: Turn, state: StateSpec) -> None:
         """Called by transitions on entering a state: its actions, then its messages."""

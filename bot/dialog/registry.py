@@ -18,7 +18,14 @@ from zoneinfo import ZoneInfo
 from bot.config import UK_CRISIS_NUMBERS, CrisisNumber
 from bot.dialog.hints import did_you_mean
 from bot.dialog.spec import DialogSpec
-from bot.dialog.turn import EndDialog, FollowUpRequest, ResumeDialog, StartDialog, Turn
+from bot.dialog.turn import (
+    CancelFollowUps,
+    EndDialog,
+    FollowUpRequest,
+    ResumeDialog,
+    StartDialog,
+    Turn,
+)
 from bot.storage.base import Store, UrgeEntry
 
 KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
@@ -164,6 +171,7 @@ ABSOLUTES = ("must", "mustn't", "should", "shouldn't", "have to", "has to", "got
              "terrible", "horrible", "unbearable", "everyone", "nobody", "nothing")
 _ABSOLUTE = re.compile(r"\b(" + "|".join(re.escape(w) for w in ABSOLUTES) + r")\b",
                        re.IGNORECASE)
+_WORD = re.compile(r"[\w']+")
 URGE_FIELDS = {"before": "urge.before", "after": "urge.after", "trigger": "urge.trigger",
                "place": "urge.place", "coping": "urge.coping", "used": "urge.used",
                "next_time": "urge.next_time"}
@@ -180,6 +188,18 @@ def _check_find_absolutes(args: Any, ctx: CheckContext) -> list[str]:
             _keys([args["in"], args["save"]]) is None:
         return ["expects {in: answer key, save: answer key}"]
     return []
+
+
+def _check_says(args: Any, ctx: CheckContext) -> list[str]:
+    ok = isinstance(args, dict) and args and all(
+        isinstance(v, list) and v and all(isinstance(w, str) for w in v) for v in args.values())
+    return [] if ok and _keys(list(args)) is not None else [
+        "expects {answer key: [words or phrases]}, e.g. {reply: [no, not really]}"]
+
+
+def _contains(text: str, words: list[str]) -> bool:
+    spoken = " " + " ".join(_WORD.findall(text.lower().replace("\u2019", "'"))) + " "
+    return any(f" {w.lower().strip()} " in spoken for w in words)
 
 
 def _int(value: Any) -> int | None:
@@ -242,6 +262,11 @@ def default_registry(crisis_numbers: tuple[CrisisNumber, ...] = UK_CRISIS_NUMBER
         """End the dialog after this step."""
         turn.effects.append(EndDialog())
 
+    @reg.action("cancel_follow_ups", check=_check_none)
+    def cancel_follow_ups(turn: Turn, args: None) -> None:
+        """Drop pending follow-ups, e.g. a check-back from an earlier urge."""
+        turn.effects.append(CancelFollowUps())
+
     @reg.action("resume", check=_check_none)
     def resume(turn: Turn, args: None) -> None:
         """Go back to the step a crisis interrupted (or end, if there was none)."""
@@ -282,6 +307,12 @@ def default_registry(crisis_numbers: tuple[CrisisNumber, ...] = UK_CRISIS_NUMBER
     def equals(turn: Turn, args: dict[str, Any]) -> bool:
         """True when each answer equals the value: equals: {went_well: yes}."""
         return all(str(turn.answers.get(k)) == str(v) for k, v in args.items())
+
+    @reg.condition("says", check=_check_says)
+    def says(turn: Turn, args: dict[str, list[str]]) -> bool:
+        """True when a typed answer contains one of the words or phrases:
+        says: {crisis.reply: [no, not, unsafe]} (whole words, any case)."""
+        return any(_contains(str(turn.answers.get(k, "")), words) for k, words in args.items())
 
     @reg.condition("at_least", check=_check_key_numbers)
     def at_least(turn: Turn, args: dict[str, float]) -> bool:

@@ -38,7 +38,12 @@ class ResumeDialog:
     """Go back to the step a crisis interrupted."""
 
 
-Effect = FollowUpRequest | StartDialog | EndDialog | ResumeDialog
+@dataclass(frozen=True, slots=True)
+class CancelFollowUps:
+    """Drop every pending follow-up of this person (a fresh start makes old ones wrong)."""
+
+
+Effect = FollowUpRequest | StartDialog | EndDialog | ResumeDialog | CancelFollowUps
 
 
 @dataclass(eq=False)

@@ -61,11 +61,14 @@ class IntentClassifier:
     switch: frozenset[str] = frozenset()  # intents that may interrupt a free-text answer
     model: Pipeline = field(init=False, repr=False, compare=False)
     vocabulary: frozenset[str] = field(init=False, repr=False, compare=False)
+    by_length: dict[int, tuple[str, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "model", _train(self.examples, self.owners))
-        object.__setattr__(self, "vocabulary",
-                           frozenset(w for e in self.examples for w in e.split()))
+        words = frozenset(w for e in self.examples for w in e.split())
+        object.__setattr__(self, "vocabulary", words)
+        object.__setattr__(self, "by_length", {n: tuple(sorted(w for w in words if len(w) == n))
+                                               for n in {len(w) for w in words}})
 
     def classify(self, text: str) -> Guess:
         message = self._correct(normalize(text) or ("?" if "?" in text else ""))
@@ -93,8 +96,10 @@ class IntentClassifier:
         for i, word in enumerate(words):
             if len(word) < 4 or word in self.vocabulary:
                 continue
-            near = next((v for v in sorted(self.vocabulary) if abs(len(v) - len(word)) <= 1
-                         and OSA.distance(word, v, score_cutoff=1) <= 1), None)
+            candidates = (v for n in (len(word), len(word) - 1, len(word) + 1)
+                          for v in self.by_length.get(n, ()))
+            near = next((v for v in candidates
+                         if OSA.distance(word, v, score_cutoff=1) <= 1), None)
             if near:
                 words[i] = near
         return " ".join(words)

@@ -98,7 +98,9 @@ class MemoryStore:
         with self._lock:
             mine = [json.loads(raw) for uid, raw in self._urges if uid == user_id]
         entries = [UrgeEntry(**{**m, "at": datetime.fromisoformat(m["at"])}) for m in mine]
-        return sorted(entries, key=lambda u: u.at, reverse=True)[:limit]
+        # Newest first, and the later of two at the same moment first, as SQLite does by id.
+        order = sorted(range(len(entries)), key=lambda i: (entries[i].at, i), reverse=True)
+        return [entries[i] for i in order][:limit]
 
     def close(self) -> None:
         pass
