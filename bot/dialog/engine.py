@@ -271,7 +271,7 @@ class Engine:
         elif step.user.dialog is None:
             step.user.settings.pop(PAUSED, None)  # nothing was interrupted this time
         step.answers["crisis.kind"] = kind
-        log.warning("crisis signs (%s) from user %s", kind, step.user.user_id)
+        log.info("crisis signs (%s) from user %s", kind, step.user.user_id)
         self._start(step, CRISIS_DIALOG)
 
     @staticmethod
