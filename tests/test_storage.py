@@ -128,3 +128,11 @@ def test_set_active_marks_a_blocked_user(store: Store) -> None:
     assert store.load_user(8).active is False
     store.set_active(99, False)  # someone never seen: nothing to mark, no error
     assert store.load_user(99).known is False
+
+
+def test_a_dialog_can_drop_only_its_own_follow_ups(store: Store) -> None:
+    due = NOW + timedelta(minutes=15)
+    store.save_step(StepWrites(UserRecord(4), new_followups=[
+        NewFollowUp(due, "urge", "recheck"), NewFollowUp(due, "checkin", "nudge")]), NOW)
+    store.save_step(StepWrites(UserRecord(4), cancel_dialogs={"urge"}), NOW)
+    assert [f.dialog for f in store.pending_followups()] == ["checkin"]

@@ -667,13 +667,13 @@ def test_unknown_actions_and_conditions_list_the_known_names(write_dialogs):
                 to: a
                 do: [nope]
         """)
-    actions = ("(known: clear, end, find_absolutes, follow_up, journal, log_urge, resume, "
-               "save, start)")
+    actions = ("(known: cancel_follow_ups, clear, end, find_absolutes, follow_up, journal, "
+               "log_urge, resume, save, start)")
     assert run(folder) == [
         at(folder, 8, f"state 'a': unknown action 'frobnicate' {actions}"),
         at(folder, 8, f"state 'a': unknown action 'sav' (did you mean 'save'?) {actions}"),
         at(folder, 10, "state 'a': unknown condition 'answerd' (did you mean 'answered'?) "
-                       "(known: answered, at_least, below, equals)"),
+                       "(known: answered, at_least, below, equals, says)"),
         at(folder, 17, f"state 'b': unknown action 'nope' {actions}"),
     ]
 

@@ -77,6 +77,7 @@ class _Step:
     journal: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     followups: list[NewFollowUp] = field(default_factory=list)
     urges: list[UrgeEntry] = field(default_factory=list)
+    cancel_dialogs: set[str] = field(default_factory=set)
     cancel_followups: bool = False
     done_followup: int | None = None
     update_id: int | None = None
@@ -86,7 +87,7 @@ class _Step:
         changed = {k: v for k, v in self.answers.items() if before.get(k, _MISSING) != v}
         return StepWrites(self.user, changed, set(before) - set(self.answers), self.journal,
                           self.followups, self.cancel_followups, self.done_followup,
-                          self.update_id, self.urges)
+                          self.update_id, self.urges, self.cancel_dialogs)
 
 
 _MISSING = object()
@@ -211,7 +212,8 @@ class Engine:
             if index is not None:
                 self._press(step, dialog, state, index)
                 return
-            switching = self.understanding.switches(text, guess)
+            # Nothing typed in the crisis dialog leaves it by itself ("help" there is an answer).
+            switching = dialog.name != CRISIS_DIALOG and self.understanding.switches(text, guess)
             if state.expect == "text" and text.strip() and not switching:
                 self._answer(step, dialog, state, text.strip())  # the answer is the answer
                 return
@@ -339,8 +341,8 @@ class Engine:
         arrived = dialog.states[turn.state]
         for effect in turn.effects:
             if isinstance(effect, CancelFollowUps):
-                step.cancel_followups = True
-                step.followups.clear()
+                step.cancel_dialogs.add(effect.dialog)
+                step.followups = [f for f in step.followups if f.dialog != effect.dialog]
             if isinstance(effect, FollowUpRequest):
                 step.followups.append(NewFollowUp(effect.due, effect.dialog, effect.state))
         starts = [e.name for e in turn.effects if isinstance(e, StartDialog)]

@@ -264,8 +264,8 @@ def default_registry(crisis_numbers: tuple[CrisisNumber, ...] = UK_CRISIS_NUMBER
 
     @reg.action("cancel_follow_ups", check=_check_none)
     def cancel_follow_ups(turn: Turn, args: None) -> None:
-        """Drop pending follow-ups, e.g. a check-back from an earlier urge."""
-        turn.effects.append(CancelFollowUps())
+        """Drop this dialog's pending follow-ups, e.g. a check-back from an earlier urge."""
+        turn.effects.append(CancelFollowUps(turn.dialog.name))
 
     @reg.action("resume", check=_check_none)
     def resume(turn: Turn, args: None) -> None:

@@ -40,7 +40,10 @@ class ResumeDialog:
 
 @dataclass(frozen=True, slots=True)
 class CancelFollowUps:
-    """Drop every pending follow-up of this person (a fresh start makes old ones wrong)."""
+    """Drop this dialog's pending follow-ups for this person (a fresh start makes old ones
+    wrong); other dialogs' follow-ups stay."""
+
+    dialog: str
 
 
 Effect = FollowUpRequest | StartDialog | EndDialog | ResumeDialog | CancelFollowUps

@@ -79,6 +79,7 @@ class StepWrites:
     done_followup: int | None = None  # the follow-up this step handled
     update_id: int | None = None  # the channel update this step handled
     urges: list[UrgeEntry] = field(default_factory=list)
+    cancel_dialogs: set[str] = field(default_factory=set)  # drop these dialogs' follow-ups
 
 
 class Store(Protocol):

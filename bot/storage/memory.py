@@ -54,6 +54,9 @@ class MemoryStore:
                 for fid in [f.id for f in self._followups.values()
                             if f.user_id == user.user_id]:
                     del self._followups[fid]
+            for fid in [f.id for f in self._followups.values() if f.user_id == user.user_id
+                        and f.dialog in writes.cancel_dialogs]:
+                del self._followups[fid]
             if writes.done_followup is not None:
                 self._followups.pop(writes.done_followup, None)
             if writes.update_id is not None:

@@ -153,6 +153,9 @@ class SqliteStore:
                                            "data": json.dumps(data), "created_at": stamp})
             if writes.cancel_followups:
                 self.db.execute("delete from followups where user_id = ?", [user.user_id])
+            for dialog in writes.cancel_dialogs:
+                self.db.execute("delete from followups where user_id = ? and dialog = ?",
+                                [user.user_id, dialog])
             if writes.done_followup is not None:
                 self.db.execute("delete from followups where id = ?", [writes.done_followup])
             for urge in writes.urges:
