@@ -48,6 +48,7 @@ from bot.dialog.turn import (
     Turn,
 )
 from bot.events import Button, Incoming, Kind, Outgoing
+from bot.nlu.intents import Guess
 from bot.storage.base import FollowUp, NewFollowUp, StepWrites, Store, UrgeEntry, UserRecord
 
 log = logging.getLogger(__name__)
@@ -205,27 +206,32 @@ class Engine:
             self._crisis(step, crisis)
             return
         current = self._current(step.user)
-        guess = self.understanding.intent(text)
+        guess: Guess | None = None  # the model costs about a millisecond: ask it only if needed
         if current:
             dialog, state = current
             index = self._typed_choice(state, text, step.answers)
             if index is not None:
                 self._press(step, dialog, state, index)
                 return
+            number = _parse_number(text) if state.expect == "number" else None
+            assert state.range is not None or state.expect != "number"  # the validator's rule
+            if number is not None and state.range and state.range[0] <= number <= state.range[1]:
+                self._answer(step, dialog, state, number)
+                return
             # Nothing typed in the crisis dialog leaves it by itself ("help" there is an answer).
-            switching = dialog.name != CRISIS_DIALOG and self.understanding.switches(text, guess)
+            switching = False
+            if state.expect in ("text", "number") and dialog.name != CRISIS_DIALOG and \
+                    self.understanding.may_switch(text):
+                guess = self.understanding.intent(text)
+                switching = self.understanding.switches(text, guess)
             if state.expect == "text" and text.strip() and not switching:
                 self._answer(step, dialog, state, text.strip())  # the answer is the answer
                 return
             if state.expect == "number" and not switching:
-                number = _parse_number(text)
-                assert state.range is not None  # the validator insists on one
-                low, high = state.range
-                if number is not None and low <= number <= high:
-                    self._answer(step, dialog, state, number)
-                else:
-                    self._say(step, "invalid_number", min=_num(low), max=_num(high))
+                low, high = state.range or (0, 0)
+                self._say(step, "invalid_number", min=_num(low), max=_num(high))
                 return
+        guess = guess or self.understanding.intent(text)
         if guess.intent and self._route_intent(step, guess.intent):
             return
         if guess.alternatives:

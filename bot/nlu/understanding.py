@@ -22,6 +22,11 @@ class Understanding:
     def intent(self, text: str) -> Guess:
         return self.classifier.classify(text) if self.classifier else Guess(None, 0.0)
 
+    def may_switch(self, text: str) -> bool:
+        """Whether text is short enough to be a request to switch (checked before the model)."""
+        return bool(self.classifier and self.classifier.switch) and \
+            0 < len(text.split()) <= SWITCH_WORDS
+
     def switches(self, text: str, guess: Guess) -> bool:
         """Whether text typed as an answer is really a clear request to go elsewhere: short,
         confidently one of the intents allowed to interrupt (cancel, help ...)."""
