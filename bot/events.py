@@ -16,6 +16,7 @@ class Kind(StrEnum):
     COMMAND = "command"
     LOCATION = "location"
     TIMER = "timer"
+    NUDGE = "nudge"  # the daily check-in is due
     UNSUPPORTED = "unsupported"  # a sticker, photo, voice note, file ... (not text)
     EDITED = "edited"  # an edited message: we go by new messages only
 
@@ -63,6 +64,10 @@ class Incoming:
     def other(cls, user_id: int, kind: Kind) -> Incoming:
         """Something the engine only acknowledges (UNSUPPORTED or EDITED)."""
         return cls(user_id, kind)
+
+    @classmethod
+    def nudge(cls, user_id: int) -> Incoming:
+        return cls(user_id, Kind.NUDGE)
 
     @classmethod
     def timer(cls, user_id: int, timer_id: int) -> Incoming:

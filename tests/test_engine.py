@@ -249,12 +249,18 @@ def test_location_answer(chat: ChatClient) -> None:
     chat.send("2")
     chat.press("Where am I?")
     assert chat.replies[-1].expect == "location"
-    chat.send("somewhere")
-    assert chat.texts == ["Please share your location with the paperclip button, or type the "
-                          "name of a town."]
     chat.share_location(51.5, -0.12)
     assert chat.texts == ["Thanks, got it."]
     assert chat.answers["place"] == {"latitude": 51.5, "longitude": -0.12}
+
+
+def test_a_typed_place_answers_a_location_question(chat: ChatClient) -> None:
+    chat.send("/urge")
+    chat.send("2")
+    chat.press("Where am I?")
+    chat.send("Leeds")
+    assert chat.texts == ["Thanks, got it."]
+    assert chat.answers["place"] == "Leeds"
 
 
 def test_buttons_by_typed_label_or_number(chat: ChatClient) -> None:

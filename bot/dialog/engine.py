@@ -28,12 +28,14 @@ from bot.dialog.machine import (
     intent_trigger,
     timer_trigger,
 )
-from bot.dialog.registry import Fact, Registry
+from bot.dialog.registry import Fact, Picture, Registry
 from bot.dialog.render import fill, to_html
 from bot.dialog.spec import (
     BEGIN,
     CLARIFY,
+    COMMAND_ARGS,
     CRISIS_DIALOG,
+    NUDGE_DIALOG,
     SEPARATOR,
     Catalog,
     DialogSpec,
@@ -43,13 +45,25 @@ from bot.dialog.turn import (
     CancelFollowUps,
     EndDialog,
     FollowUpRequest,
+    RecordCheckin,
     ResumeDialog,
+    SetReminder,
     StartDialog,
     Turn,
 )
 from bot.events import Button, Incoming, Kind, Outgoing
 from bot.nlu.intents import Guess
-from bot.storage.base import FollowUp, NewFollowUp, StepWrites, Store, UrgeEntry, UserRecord
+from bot.reminders import next_due
+from bot.storage.base import (
+    CheckinEntry,
+    FollowUp,
+    NewFollowUp,
+    ReminderChange,
+    StepWrites,
+    Store,
+    UrgeEntry,
+    UserRecord,
+)
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +93,8 @@ class _Step:
     followups: list[NewFollowUp] = field(default_factory=list)
     urges: list[UrgeEntry] = field(default_factory=list)
     cancel_dialogs: set[str] = field(default_factory=set)
+    reminder: ReminderChange | None = None
+    checkin: CheckinEntry | None = None
     cancel_followups: bool = False
     done_followup: int | None = None
     update_id: int | None = None
@@ -88,7 +104,8 @@ class _Step:
         changed = {k: v for k, v in self.answers.items() if before.get(k, _MISSING) != v}
         return StepWrites(self.user, changed, set(before) - set(self.answers), self.journal,
                           self.followups, self.cancel_followups, self.done_followup,
-                          self.update_id, self.urges, self.cancel_dialogs)
+                          self.update_id, self.urges, self.cancel_dialogs, self.reminder,
+                          self.checkin)
 
 
 _MISSING = object()
@@ -103,6 +120,7 @@ class Engine:
         self.store = store
         self.clock = clock
         self.facts: Mapping[str, Fact] = registry.facts
+        self.pictures: Mapping[str, Picture] = registry.pictures
         self.timers = timers
         self.followup_grace = followup_grace
         self.messages = catalog.messages
@@ -149,7 +167,13 @@ class Engine:
     def _dispatch(self, step: _Step, event: Incoming) -> None:
         match event.kind:
             case Kind.COMMAND:
+                # What followed the command ("/reminder 20:30 Europe/London") is an answer
+                # the dialog it opens can use.
+                step.answers[COMMAND_ARGS] = event.text
                 self._command(step, event.command)
+            case Kind.NUDGE:
+                if step.user.active and NUDGE_DIALOG in self.catalog.dialogs:
+                    self._start(step, NUDGE_DIALOG)
             case Kind.BUTTON:
                 self._button(step, event.data)
             case Kind.TEXT:
@@ -220,12 +244,13 @@ class Engine:
                 return
             # Nothing typed in the crisis dialog leaves it by itself ("help" there is an answer).
             switching = False
-            if state.expect in ("text", "number") and dialog.name != CRISIS_DIALOG and \
+            if state.expect is not None and dialog.name != CRISIS_DIALOG and \
                     self.understanding.may_switch(text):
                 guess = self.understanding.intent(text)
                 switching = self.understanding.switches(text, guess)
-            if state.expect == "text" and text.strip() and not switching:
-                self._answer(step, dialog, state, text.strip())  # the answer is the answer
+            # The answer is the answer; a step asking for a location takes a typed place too.
+            if state.expect in ("text", "location") and text.strip() and not switching:
+                self._answer(step, dialog, state, text.strip())
                 return
             if state.expect == "number" and not switching:
                 low, high = state.range or (0, 0)
@@ -340,7 +365,7 @@ class Engine:
             raise DialogLoopError(f"more than {MAX_MOVES} moves in one step at "
                                   f"{dialog.name}:{state}")
         turn = Turn(step.user.user_id, dialog, step.answers, step.now, step.replies,
-                    journal=step.journal, urges=step.urges)
+                    journal=step.journal, urges=step.urges, timezone=step.user.timezone)
         if not self.machines[dialog.name].run(turn, state, trigger):
             raise RuntimeError(f"no branch of {trigger!r} applies at {dialog.name}:{state}")
         step.user.dialog, step.user.state = dialog.name, turn.state
@@ -351,6 +376,10 @@ class Engine:
                 step.followups = [f for f in step.followups if f.dialog != effect.dialog]
             if isinstance(effect, FollowUpRequest):
                 step.followups.append(NewFollowUp(effect.due, effect.dialog, effect.state))
+            if isinstance(effect, SetReminder):
+                step.reminder = self._reminder_change(step, effect)
+            if isinstance(effect, RecordCheckin):
+                step.checkin = effect.entry
         starts = [e.name for e in turn.effects if isinstance(e, StartDialog)]
         resume = any(isinstance(e, ResumeDialog) for e in turn.effects)
         if arrived.end or starts or resume or any(isinstance(e, EndDialog) for e in turn.effects):
@@ -361,6 +390,14 @@ class Engine:
                 self._start(step, starts[-1])
         elif not arrived.waits:
             self._fire(step, dialog, arrived.name, NEXT)
+
+    @staticmethod
+    def _reminder_change(step: _Step, effect: SetReminder) -> ReminderChange:
+        if effect.local_time is None:
+            return ReminderChange(None)
+        step.user.timezone = effect.zone  # a reminder's zone is the person's zone
+        return ReminderChange(effect.local_time, effect.zone,
+                              next_due(effect.local_time, effect.zone, step.now))
 
     def _resume(self, step: _Step) -> None:
         """Back to the step a crisis interrupted, if there was one."""
@@ -383,14 +420,16 @@ class Engine:
                 user_id: int, last_only: bool = False) -> list[Outgoing]:
         values = self._values(answers, state.say, user_id)
         texts = [to_html(t, values) for t in state.say]
+        pictures = [Outgoing(photo=self.pictures[state.photo](self.store, user_id))] \
+            if state.photo and not last_only else []
         if last_only:
             texts = texts[-1:]
         buttons = tuple(Button(fill(b.label, answers, escape=False), state.button_data(
             dialog.name, i)) for i, b in enumerate(state.buttons))
         if not texts:
-            return []
-        return [Outgoing(t) for t in texts[:-1]] + [Outgoing(texts[-1], buttons,
-                                                              expect=state.expect)]
+            return pictures
+        return pictures + [Outgoing(t) for t in texts[:-1]] + [
+            Outgoing(texts[-1], buttons, expect=state.expect)]
 
     def _show_current(self, step: _Step, quiet: bool = False) -> None:
         """The current step again (its last message); with nothing going on, the fallback

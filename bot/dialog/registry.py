@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,11 +22,15 @@ from bot.dialog.turn import (
     CancelFollowUps,
     EndDialog,
     FollowUpRequest,
+    RecordCheckin,
     ResumeDialog,
+    SetReminder,
     StartDialog,
     Turn,
 )
-from bot.storage.base import Store, UrgeEntry
+from bot import places, progress
+from bot.reminders import next_due, parse_request
+from bot.storage.base import CheckinEntry, Store, UrgeEntry
 
 KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 DURATION = re.compile(r"^(\d+)\s*([smhd])$")
@@ -58,10 +62,14 @@ class Entry:
     check: Check = _no_check
     # States of the same dialog the entry can lead to (for reachability checks).
     targets: Callable[[Any], list[str]] = _no_targets
+    # Answer keys the entry saves (so the validator knows placeholders using them are filled).
+    saves: Callable[[Any], list[str]] = _no_targets
 
 
 # A value computed for messages, e.g. {crisis_numbers} or {urge_log}: (store, user id) -> text.
 Fact = Callable[[Store, int], str]
+# A picture a step can send (`photo:`), e.g. the progress chart: (store, user id) -> PNG bytes.
+Picture = Callable[[Store, int], bytes]
 
 
 @dataclass
@@ -69,11 +77,13 @@ class Registry:
     actions: dict[str, Entry] = field(default_factory=dict)
     conditions: dict[str, Entry] = field(default_factory=dict)
     facts: dict[str, Fact] = field(default_factory=dict)
+    pictures: dict[str, Picture] = field(default_factory=dict)
 
     def action(self, name: str, *, check: Check = _no_check,
-               targets: Callable[[Any], list[str]] = _no_targets) -> Callable[..., Any]:
+               targets: Callable[[Any], list[str]] = _no_targets,
+               saves: Callable[[Any], list[str]] = _no_targets) -> Callable[..., Any]:
         def register(fn: Callable[[Turn, Any], None]) -> Callable[[Turn, Any], None]:
-            self.actions[name] = Entry(fn, check, targets)
+            self.actions[name] = Entry(fn, check, targets, saves)
             return fn
         return register
 
@@ -190,6 +200,13 @@ def _check_find_absolutes(args: Any, ctx: CheckContext) -> list[str]:
     return []
 
 
+def _check_set_reminder(args: Any, ctx: CheckContext) -> list[str]:
+    if not isinstance(args, dict) or "from" not in args or not set(args) <= {"from", "zone"} \
+            or _keys(list(args.values())) is None:
+        return ["expects {from: answer key} and optionally zone: answer key"]
+    return []
+
+
 def _check_says(args: Any, ctx: CheckContext) -> list[str]:
     ok = isinstance(args, dict) and args and all(
         isinstance(v, list) and v and all(isinstance(w, str) for w in v) for v in args.values())
@@ -231,10 +248,83 @@ def default_registry(crisis_numbers: tuple[CrisisNumber, ...] = UK_CRISIS_NUMBER
             lines.append("• " + " · ".join(p for p in parts if p))
         return "\n".join(lines) or "(nothing logged yet)"
 
+    def local_today(store: Store, user_id: int) -> date:
+        user_zone = store.load_user(user_id).timezone
+        return datetime.now(ZoneInfo(user_zone) if user_zone else zone).date()
+
+    def reminder_setting(store: Store, user_id: int) -> str:
+        reminder = store.reminder(user_id)
+        if reminder is None:
+            return "off"
+        return f"every day at {reminder.local_time} ({reminder.zone})"
+
+    def progress_summary(store: Store, user_id: int) -> str:
+        today = local_today(store, user_id)
+        since = today - timedelta(days=progress.DAYS - 1)
+        return progress.summary(store.checkins(user_id, since), store.urges(user_id, 100),
+                                today)
+
+    def progress_chart(store: Store, user_id: int) -> bytes:
+        today = local_today(store, user_id)
+        since = today - timedelta(days=progress.DAYS - 1)
+        return progress.chart(store.checkins(user_id, since), today)
+
     reg.facts["crisis_numbers"] = crisis_text
     reg.facts["urge_log"] = urge_log
+    reg.facts["reminder_setting"] = reminder_setting
+    reg.facts["progress_summary"] = progress_summary
+    reg.pictures["progress_chart"] = progress_chart
 
-    @reg.action("save", check=_check_key_values)
+    @reg.action("set_reminder", check=_check_set_reminder,
+                saves=lambda a: ["reminder.status", "reminder.time", "reminder.zone",
+                                 "reminder.next"])
+    def set_reminder(turn: Turn, args: dict[str, str]) -> None:
+        """Read "20:30 Europe/London" / "off" from an answer: set reminder.status (set, off,
+        show, bad_time, bad_zone, need_zone), reminder.time, reminder.zone, reminder.next;
+        and set or stop the daily check-in. A zone already found (answer `zone`) or known
+        for the person is used when the text names none."""
+        text = str(turn.answers.get(args["from"], "") or "")
+        known = str(turn.answers.get(args.get("zone", ""), "") or "") or turn.timezone
+        request = parse_request(text, known)
+        turn.answers["reminder.status"] = request.status
+        if request.local_time:
+            turn.answers["reminder.time"] = request.local_time
+        if request.status == "set":
+            turn.answers["reminder.zone"] = request.zone
+            due = next_due(request.local_time, request.zone, turn.now)
+            local = due.astimezone(ZoneInfo(request.zone))
+            today = turn.now.astimezone(ZoneInfo(request.zone)).date()
+            when = "today" if local.date() == today else "tomorrow"
+            turn.answers["reminder.next"] = f"{when} at {request.local_time}"
+            turn.effects.append(SetReminder(request.local_time, request.zone))
+        elif request.status == "off":
+            turn.effects.append(SetReminder(None))
+
+    @reg.action("find_zone", check=_check_find_absolutes, saves=lambda a: [a["save"]])
+    def find_zone(turn: Turn, args: dict[str, str]) -> None:
+        """A time zone from a typed place or zone name, or a shared location:
+        find_zone: {in: answer, save: answer}. Nothing found: the key is cleared."""
+        given = turn.answers.get(args["in"])
+        if isinstance(given, dict) and "latitude" in given:
+            found = places.zone_at(float(given["latitude"]), float(given["longitude"]))
+        else:
+            found = places.zone_for(str(given or ""))
+        if found:
+            turn.answers[args["save"]] = found
+        else:
+            turn.answers.pop(args["save"], None)
+
+    @reg.action("log_checkin", check=_check_none)
+    def log_checkin(turn: Turn, args: None) -> None:
+        """Record today's check-in from checkin.mood, checkin.urges, checkin.went_well and
+        checkin.note (one per local day: checking in again replaces it)."""
+        a = turn.answers
+        day = turn.now.astimezone(ZoneInfo(turn.timezone) if turn.timezone else zone).date()
+        turn.effects.append(RecordCheckin(CheckinEntry(
+            day, _int(a.get("checkin.mood")), _int(a.get("checkin.urges")),
+            str(a.get("checkin.went_well") or ""), str(a.get("checkin.note") or ""))))
+
+    @reg.action("save", check=_check_key_values, saves=lambda a: [str(k) for k in a])
     def save(turn: Turn, args: dict[str, Any]) -> None:
         """Store fixed answers: save: {key: value}."""
         turn.answers.update({str(k): v for k, v in args.items()})
@@ -282,7 +372,7 @@ def default_registry(crisis_numbers: tuple[CrisisNumber, ...] = UK_CRISIS_NUMBER
             str(a["place"] or ""), str(a["coping"] or ""), str(a["used"] or ""),
             str(a["next_time"] or "")))
 
-    @reg.action("find_absolutes", check=_check_find_absolutes)
+    @reg.action("find_absolutes", check=_check_find_absolutes, saves=lambda a: [a["save"]])
     def find_absolutes(turn: Turn, args: dict[str, str]) -> None:
         """Save the absolute words of an answer: find_absolutes: {in: abc.b, save: abc.words}.
         Nothing found: the key is cleared, so `answered` tells whether there were any."""

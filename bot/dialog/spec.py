@@ -9,6 +9,8 @@ from bot.nlu.understanding import Understanding
 
 BEGIN = "_begin"  # hidden state every dialog starts from, so entering `start` fires callbacks
 CRISIS_DIALOG = "crisis"  # opened, from any state, when a message signals a crisis
+NUDGE_DIALOG = "nudge"  # opened when the daily check-in is due
+COMMAND_ARGS = "command.args"  # the answer holding what followed the last /command
 CLARIFY = "?"  # button data "?|intent": an answer to "did you mean ...?"
 SEPARATOR = "|"  # in button data: dialog|state|index
 
@@ -51,6 +53,7 @@ class StateSpec:
     on: dict[str, str] = field(default_factory=dict)
     do: tuple[Call, ...] = ()
     end: bool = False
+    photo: str | None = None  # a registered picture sent before the messages
 
     @property
     def waits(self) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.dialog.spec import DialogSpec
 from bot.events import Outgoing
-from bot.storage.base import UrgeEntry
+from bot.storage.base import CheckinEntry, UrgeEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,21 @@ class CancelFollowUps:
     dialog: str
 
 
-Effect = FollowUpRequest | StartDialog | EndDialog | ResumeDialog | CancelFollowUps
+@dataclass(frozen=True, slots=True)
+class SetReminder:
+    """Daily check-in at local_time in zone; local_time None turns it off."""
+
+    local_time: str | None
+    zone: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordCheckin:
+    entry: CheckinEntry
+
+
+Effect = (FollowUpRequest | StartDialog | EndDialog | ResumeDialog | CancelFollowUps
+          | SetReminder | RecordCheckin)
 
 
 @dataclass(eq=False)
@@ -59,4 +73,5 @@ class Turn:
     effects: list[Effect] = field(default_factory=list)
     journal: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     urges: list[UrgeEntry] = field(default_factory=list)
+    timezone: str | None = None  # the person's, once known
     state: str = ""  # set by transitions

@@ -23,7 +23,7 @@ from bot.nlu.understanding import Understanding
 
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for a button's callback_data
 RESERVED_COMMANDS = {"cancel"}
-ENGINE_KEYS = {"crisis.kind"}  # answers the engine itself saves
+ENGINE_KEYS = {"crisis.kind", "command.args"}  # answers the engine itself saves
 EXIT_ACTIONS = {"end", "start", "resume"}
 # Words that label people or call addiction a disease (SMART Recovery's language).
 LABELS = [
@@ -65,7 +65,8 @@ def check_catalog(sources: Sources, registry: Registry) -> list[Problem]:
     problems: list[Problem] = []
     names = frozenset(d.name for d, _ in sources.dialogs)
     # Placeholders can show answers some dialog saves, and the facts the engine computes.
-    saved = _saved_keys(d for d, _ in sources.dialogs) | set(registry.facts) | ENGINE_KEYS
+    saved = _saved_keys((d for d, _ in sources.dialogs), registry) | set(registry.facts) \
+        | ENGINE_KEYS
     problems += _clashes(sources.dialogs)
     problems += _check_understanding(sources)
     for dialog, parsed in sources.dialogs:
@@ -155,18 +156,20 @@ def _check_understanding(sources: Sources) -> list[Problem]:
     return problems
 
 
-def _saved_keys(dialogs: Iterable[DialogSpec]) -> set[str]:
-    """Every answer key some dialog stores, by `save:` or by the save action."""
+def _saved_keys(dialogs: Iterable[DialogSpec], registry: Registry) -> set[str]:
+    """Every answer key some dialog stores, by `save:` or by an action that saves."""
     keys: set[str] = set()
     for dialog in dialogs:
         for state in dialog.states.values():
             if state.save:
                 keys.add(state.save)
             for call in _all_calls(state):
-                if call.name == "save" and isinstance(call.args, dict):
-                    keys.update(str(k) for k in call.args)
-                if call.name == "find_absolutes" and isinstance(call.args, dict):
-                    keys.add(str(call.args.get("save")))
+                entry = registry.actions.get(call.name)
+                if entry is not None:
+                    try:
+                        keys.update(entry.saves(call.args))
+                    except (KeyError, TypeError, AttributeError):
+                        pass  # bad arguments: reported by the action's own check
     return keys
 
 
@@ -199,6 +202,10 @@ def _check_dialog(dialog: DialogSpec, parsed: Parsed, registry: Registry, ctx: C
         for intent, dest in state.on.items():
             target(dest, parsed.line(("states", state.name, "on", intent)),
                    f"{here}, on '{intent}'")
+        if state.photo and state.photo not in registry.pictures:
+            problems.append(Problem(dialog.file, state.line, f"{here}: unknown picture "
+                                    f"'{state.photo}'{_suggest(state.photo, registry.pictures)} "
+                                    f"(known: {', '.join(sorted(registry.pictures))})"))
         for call in _all_calls(state):
             problems += _check_call(call, registry.actions, "action", here, dialog, ctx)
         for branch in state.next:

@@ -8,7 +8,8 @@ crash leaves either the whole step or none of it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from collections.abc import Callable
 from typing import Any, Protocol
 
 
@@ -66,6 +67,42 @@ class UrgeEntry:
     next_time: str = ""  # an idea for next time
 
 
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    """A daily check-in: local time and zone; when it is next due, in UTC."""
+
+    user_id: int
+    local_time: str  # "HH:MM"
+    zone: str
+    next_due: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderChange:
+    """Set (local_time, zone, next_due) or turn off (local_time None) the daily check-in."""
+
+    local_time: str | None
+    zone: str = ""
+    next_due: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Nudge:
+    """A check-in nudge claimed for sending: to whom, and the occurrence it stands for."""
+
+    user_id: int
+    due: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinEntry:
+    day: date  # the person's local date
+    mood: int | None = None  # 1-5
+    urges: int | None = None  # 0-10
+    went_well: str = ""  # "yes", "used", "rather not say"
+    note: str = ""
+
+
 @dataclass
 class StepWrites:
     """Everything one engine step changes for one user."""
@@ -80,6 +117,8 @@ class StepWrites:
     update_id: int | None = None  # the channel update this step handled
     urges: list[UrgeEntry] = field(default_factory=list)
     cancel_dialogs: set[str] = field(default_factory=set)  # drop these dialogs' follow-ups
+    reminder: ReminderChange | None = None
+    checkin: CheckinEntry | None = None
 
 
 class Store(Protocol):
@@ -110,5 +149,24 @@ class Store(Protocol):
     def urges(self, user_id: int, limit: int = 10) -> list[UrgeEntry]:
         """The most recent urges, newest first."""
         ...
+
+    def reminder(self, user_id: int) -> Reminder | None: ...
+
+    def checkins(self, user_id: int, since: date) -> list[CheckinEntry]:
+        """Check-ins from `since` on, oldest first."""
+        ...
+
+    def claim_nudges(self, now: datetime, grace: timedelta,
+                     following: Callable[[Reminder, datetime], datetime]) -> list[Nudge]:
+        """In one transaction: every active person's reminder due by `now` moves on to its
+        following occurrence; those due within `grace` are returned (and remembered as
+        claimed until `nudge_sent`), older ones are skipped."""
+        ...
+
+    def claimed_nudges(self) -> list[Nudge]:
+        """Nudges claimed but not yet confirmed sent (after a crash: send them now)."""
+        ...
+
+    def nudge_sent(self, user_id: int) -> None: ...
 
     def close(self) -> None: ...

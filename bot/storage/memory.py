@@ -6,10 +6,20 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot.storage.base import FollowUp, JournalEntry, StepWrites, UrgeEntry, UserRecord
+from bot.storage.base import (
+    CheckinEntry,
+    FollowUp,
+    JournalEntry,
+    Nudge,
+    Reminder,
+    StepWrites,
+    UrgeEntry,
+    UserRecord,
+)
 
 
 class MemoryStore:
@@ -21,6 +31,9 @@ class MemoryStore:
         self._next_id = 1
         self._handled: set[int] = set()
         self._urges: list[tuple[int, str]] = []
+        self._reminders: dict[int, Reminder] = {}
+        self._claimed: dict[int, datetime] = {}
+        self._checkins: dict[tuple[int, date], CheckinEntry] = {}
         self._lock = threading.Lock()
 
     def load_user(self, user_id: int) -> UserRecord:
@@ -62,6 +75,16 @@ class MemoryStore:
             if writes.update_id is not None:
                 self._handled.add(writes.update_id)
             self._urges.extend((user.user_id, raw) for raw in urges)
+            if writes.reminder is not None:
+                change = writes.reminder
+                self._claimed.pop(user.user_id, None)
+                if change.local_time is None or change.next_due is None:
+                    self._reminders.pop(user.user_id, None)
+                else:
+                    self._reminders[user.user_id] = Reminder(
+                        user.user_id, change.local_time, change.zone, change.next_due)
+            if writes.checkin is not None:
+                self._checkins[(user.user_id, writes.checkin.day)] = writes.checkin
             created = []
             for new in writes.new_followups:
                 follow = FollowUp(self._take_id(), user.user_id, new.due, new.dialog, new.state)
@@ -104,6 +127,41 @@ class MemoryStore:
         # Newest first, and the later of two at the same moment first, as SQLite does by id.
         order = sorted(range(len(entries)), key=lambda i: (entries[i].at, i), reverse=True)
         return [entries[i] for i in order][:limit]
+
+    def reminder(self, user_id: int) -> Reminder | None:
+        with self._lock:
+            return self._reminders.get(user_id)
+
+    def checkins(self, user_id: int, since: date) -> list[CheckinEntry]:
+        with self._lock:
+            found = [c for (u, day), c in self._checkins.items() if u == user_id and day >= since]
+        return sorted(found, key=lambda c: c.day)
+
+    def claim_nudges(self, now: datetime, grace: timedelta,
+                     following: Callable[[Reminder, datetime], datetime]) -> list[Nudge]:
+        claimed = []
+        with self._lock:
+            due = sorted((r for r in self._reminders.values() if r.next_due <= now),
+                         key=lambda r: r.next_due)
+            for reminder in due:
+                raw = self._users.get(reminder.user_id)
+                if raw is None or not json.loads(raw).get("active", True):
+                    continue
+                self._reminders[reminder.user_id] = dataclasses.replace(
+                    reminder, next_due=following(reminder, now))
+                if now - reminder.next_due <= grace:
+                    self._claimed[reminder.user_id] = reminder.next_due
+                    claimed.append(Nudge(reminder.user_id, reminder.next_due))
+        return claimed
+
+    def claimed_nudges(self) -> list[Nudge]:
+        with self._lock:
+            return [Nudge(u, due) for u, due in sorted(self._claimed.items(),
+                                                        key=lambda item: item[1])]
+
+    def nudge_sent(self, user_id: int) -> None:
+        with self._lock:
+            self._claimed.pop(user_id, None)
 
     def close(self) -> None:
         pass

@@ -12,13 +12,23 @@ import json
 import os
 import sqlite3
 import threading
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database, Migrations
 
-from bot.storage.base import FollowUp, JournalEntry, StepWrites, UrgeEntry, UserRecord
+from bot.storage.base import (
+    CheckinEntry,
+    FollowUp,
+    JournalEntry,
+    Nudge,
+    Reminder,
+    StepWrites,
+    UrgeEntry,
+    UserRecord,
+)
 
 migrations = Migrations("smart-coach")
 
@@ -65,6 +75,16 @@ def m002_handled_updates(db: Database) -> None:
 def m003_urge_used_as_text(db: Database) -> None:
     # "used" holds yes / no / rather not say: the person's own answer, not a flag.
     db.table("urges").transform(types={"used": str})
+
+
+@migrations()
+def m004_reminders(db: Database) -> None:
+    # One row per person with a daily check-in. next_due is the source of truth for the
+    # scheduler; claimed_due marks a nudge taken for sending but not yet confirmed sent.
+    db.table("reminders").create({"user_id": int, "local_time": str, "zone": str,
+                                  "next_due": str, "claimed_due": str, "updated_at": str},
+                                 pk="user_id")
+    db.table("reminders").create_index(["next_due"])
 
 
 HANDLED_KEPT = timedelta(days=2)  # Telegram keeps an unconfirmed update for 24 hours
@@ -165,6 +185,25 @@ class SqliteStore:
                     "strength_after": urge.strength_after, "trigger": urge.trigger,
                     "place": urge.place, "coping": urge.coping, "used": urge.used,
                     "next_time": urge.next_time, "created_at": stamp})
+            if writes.reminder is not None:
+                change = writes.reminder
+                if change.local_time is None:
+                    self.db.execute("delete from reminders where user_id = ?", [user.user_id])
+                else:
+                    assert change.next_due is not None
+                    self.db.table("reminders").upsert(
+                        {"user_id": user.user_id, "local_time": change.local_time,
+                         "zone": change.zone, "next_due": _iso(change.next_due),
+                         "claimed_due": None, "updated_at": stamp}, pk="user_id")
+            if writes.checkin is not None:
+                entry = writes.checkin
+                self.db.execute(
+                    "insert into checkins (user_id, day, mood, urges, went_well, note, "
+                    "created_at) values (?, ?, ?, ?, ?, ?, ?) on conflict(user_id, day) do "
+                    "update set mood = excluded.mood, urges = excluded.urges, "
+                    "went_well = excluded.went_well, note = excluded.note",
+                    [user.user_id, entry.day.isoformat(), entry.mood, entry.urges,
+                     entry.went_well, entry.note, stamp])
             if writes.update_id is not None:
                 self.db.execute("insert or ignore into handled_updates values (?, ?, ?)",
                                 [writes.update_id, user.user_id, stamp])
@@ -214,9 +253,56 @@ class SqliteStore:
                           r["trigger"] or "", r["place"] or "", r["coping"] or "",
                           str(r["used"] or ""), r["next_time"] or "") for r in rows]
 
+    def reminder(self, user_id: int) -> Reminder | None:
+        with self._lock:
+            row = next(self.db.query("select * from reminders where user_id = ?", [user_id]),
+                       None)
+        return _reminder(row) if row else None
+
+    def checkins(self, user_id: int, since: date) -> list[CheckinEntry]:
+        with self._lock:
+            rows = list(self.db.query("select * from checkins where user_id = ? and day >= ? "
+                                      "order by day", [user_id, since.isoformat()]))
+        return [CheckinEntry(date.fromisoformat(r["day"]), r["mood"], r["urges"],
+                             r["went_well"] or "", r["note"] or "") for r in rows]
+
+    def claim_nudges(self, now: datetime, grace: timedelta,
+                     following: Callable[[Reminder, datetime], datetime]) -> list[Nudge]:
+        claimed: list[Nudge] = []
+        with self._lock, self.db.atomic():
+            rows = list(self.db.query(
+                "select r.* from reminders r join users u on u.id = r.user_id "
+                "where r.next_due <= ? and u.active = 1 order by r.next_due", [_iso(now)]))
+            for row in rows:
+                reminder = _reminder(row)
+                within = now - reminder.next_due <= grace
+                self.db.execute(
+                    "update reminders set next_due = ?, claimed_due = ? where user_id = ?",
+                    [_iso(following(reminder, now)),
+                     _iso(reminder.next_due) if within else row["claimed_due"],
+                     reminder.user_id])
+                if within:
+                    claimed.append(Nudge(reminder.user_id, reminder.next_due))
+        return claimed
+
+    def claimed_nudges(self) -> list[Nudge]:
+        with self._lock:
+            rows = list(self.db.query("select user_id, claimed_due from reminders "
+                                      "where claimed_due is not null order by claimed_due"))
+        return [Nudge(r["user_id"], _dt(r["claimed_due"])) for r in rows]
+
+    def nudge_sent(self, user_id: int) -> None:
+        with self._lock:
+            self.db.execute("update reminders set claimed_due = null where user_id = ?",
+                            [user_id])
+
     def close(self) -> None:
         with self._lock:
             self.db.conn.close()
+
+
+def _reminder(row: dict[str, Any]) -> Reminder:
+    return Reminder(row["user_id"], row["local_time"], row["zone"], _dt(row["next_due"]))
 
 
 def _followup(row: dict[str, Any]) -> FollowUp:

@@ -1,0 +1,87 @@
+"""Progress without shame: the last 30 days of check-ins as a chart and a short summary.
+
+A lapse never wipes anything: the summary counts good days, the longest run of them and urges
+handled without using, never "days since".
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+from typing import Any
+
+from bot.storage.base import CheckinEntry, UrgeEntry
+
+DAYS = 30
+
+
+def runs(checkins: list[CheckinEntry], today: date) -> tuple[int, int]:
+    """(current, longest) run of consecutive days that went the way the person wanted."""
+    good = {c.day for c in checkins if c.went_well == "yes"}
+    longest = current = 0
+    day = today - timedelta(days=DAYS - 1)
+    while day <= today:
+        current = current + 1 if day in good else 0
+        longest = max(longest, current)
+        day += timedelta(days=1)
+    # Today not checked in yet does not break the current run.
+    if today not in good and (today - timedelta(days=1)) in good:
+        current, day = 0, today - timedelta(days=1)
+        while day in good:
+            current += 1
+            day -= timedelta(days=1)
+    return current, longest
+
+
+def summary(checkins: list[CheckinEntry], urges: list[UrgeEntry], today: date) -> str:
+    current, longest = runs(checkins, today)
+    handled = sum(1 for u in urges if u.used == "no")
+    good = sum(1 for c in checkins if c.went_well == "yes")
+    lines = [f"Check-ins in the last {DAYS} days: {len(checkins)}",
+             f"Days that went the way you wanted: {good}",
+             f"Current run of good days: {current} (longest: {longest})",
+             f"Urges handled without using: {handled}"]
+    return "\n".join(lines)
+
+
+def chart(checkins: list[CheckinEntry], today: date) -> bytes:
+    """A PNG: mood (1-5) and urge strength (0-10) per day, good days marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no screen: render to memory
+    from matplotlib import pyplot as plt
+
+    from matplotlib.dates import date2num
+
+    days = [today - timedelta(days=DAYS - 1 - i) for i in range(DAYS)]
+    by_day = {c.day: c for c in checkins}
+
+    def x(dates: list[date]) -> Any:
+        return date2num(dates)  # type: ignore[no-untyped-call]
+
+    figure, mood_axis = plt.subplots(figsize=(8, 4), dpi=110)
+    urge_axis = mood_axis.twinx()
+    urges = [float(by_day[d].urges or 0) if d in by_day else 0.0 for d in days]
+    urge_axis.bar(x(days), urges, color="#f4a582", alpha=0.6, label="Urges (0-10)")
+    urge_axis.set_ylim(0, 10)
+    urge_axis.set_ylabel("Urge strength")
+    mood_days = [d for d in days if d in by_day and by_day[d].mood is not None]
+    mood_axis.plot(x(mood_days), [float(by_day[d].mood or 0) for d in mood_days], marker="o",
+                   color="#2166ac", label="Mood (1-5)", zorder=3)
+    mood_axis.set_ylim(0.5, 5.5)
+    mood_axis.set_ylabel("Mood")
+    good = [d for d in days if d in by_day and by_day[d].went_well == "yes"]
+    mood_axis.scatter(x(good), [5.3] * len(good), marker="*", s=90, color="#1b7837",
+                      label="Went the way I wanted", zorder=4)
+    mood_axis.set_zorder(urge_axis.get_zorder() + 1)
+    mood_axis.patch.set_visible(False)
+    mood_axis.set_title(f"Your last {DAYS} days")
+    mood_axis.xaxis_date()
+    figure.autofmt_xdate()
+    handles = mood_axis.get_legend_handles_labels()[0] + urge_axis.get_legend_handles_labels()[0]
+    mood_axis.legend(handles=handles, loc="lower left", fontsize=8)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    return buffer.getvalue()
