@@ -16,6 +16,7 @@ from bot.dialog.loader import load_catalog
 from bot.dialog.registry import Registry, default_registry
 from bot.dialog.spec import Catalog
 from bot.dispatch import Deliver, Dispatcher
+from bot.nudges import NudgeScheduler
 from bot.scheduler import FollowUpScheduler
 from bot.storage.base import Store
 from bot.storage.sqlite import SqliteStore
@@ -30,6 +31,7 @@ class App:
     dispatcher: Dispatcher
     clock: Clock
     scheduler: FollowUpScheduler | None = field(default=None)
+    nudges: NudgeScheduler | None = field(default=None)
 
     def start_followups(self, deliver: Deliver) -> int:
         """Start running follow-ups (inside the event loop); returns how many were pending."""
@@ -39,6 +41,23 @@ class App:
         self.engine.timers = scheduler
         self.scheduler = scheduler
         return scheduler.start()
+
+    async def start_schedules(self, deliver: Deliver) -> tuple[int, int]:
+        """Follow-ups and daily check-in nudges (inside the event loop); returns how many of
+        each were waiting."""
+        followups = self.start_followups(deliver)
+        self.nudges = NudgeScheduler(
+            self.store, lambda event: self.dispatcher.process(event, deliver),
+            self.dispatcher.run, self.clock,
+            timedelta(minutes=self.config.checkins.grace_minutes),
+            per_second=self.config.checkins.per_second)
+        return followups, await self.nudges.start()
+
+    async def stop_schedules(self) -> None:
+        if self.nudges:
+            await self.nudges.shutdown()
+        if self.scheduler:
+            self.scheduler.shutdown()
 
     def close(self) -> None:
         if self.scheduler:

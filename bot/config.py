@@ -75,6 +75,12 @@ class FollowUpsConfig:
 
 
 @dataclass(frozen=True)
+class CheckinsConfig:
+    grace_minutes: int = 120  # a nudge missed while the bot was down is sent this late at most
+    per_second: int = 25  # nudges sent per second at most (Telegram allows about 30 in all)
+
+
+@dataclass(frozen=True)
 class CrisisNumber:
     label: str
     number: str
@@ -104,6 +110,7 @@ class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     dialogs: DialogsConfig = field(default_factory=DialogsConfig)
     followups: FollowUpsConfig = field(default_factory=FollowUpsConfig)
+    checkins: CheckinsConfig = field(default_factory=CheckinsConfig)
     crisis: CrisisConfig = field(default_factory=CrisisConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     source: str = field(default="(defaults)", compare=False)
@@ -231,5 +238,10 @@ def _check(config: Config) -> None:
         raise ConfigError(config.source, "telegram.max_messages_per_second", "must be 0 or more")
     if not config.crisis.numbers:
         raise ConfigError(config.source, "crisis.numbers", "list at least one number to call")
+    if config.checkins.grace_minutes < 0:
+        raise ConfigError(config.source, "checkins.grace_minutes", "must be 0 or more")
+    if not 1 <= config.checkins.per_second <= 30:
+        raise ConfigError(config.source, "checkins.per_second", "must be 1-30 (Telegram "
+                          "allows about 30 messages a second in all)")
     if config.followups.grace_minutes < 0:
         raise ConfigError(config.source, "followups.grace_minutes", "must be 0 or more")

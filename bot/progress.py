@@ -50,7 +50,6 @@ def chart(checkins: list[CheckinEntry], today: date) -> bytes:
 
     matplotlib.use("Agg")  # no screen: render to memory
     from matplotlib import pyplot as plt
-
     from matplotlib.dates import date2num
 
     days = [today - timedelta(days=DAYS - 1 - i) for i in range(DAYS)]

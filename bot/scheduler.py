@@ -33,6 +33,7 @@ class FollowUpScheduler:
         self._grace = grace
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
 
     def start(self) -> int:
         """Start inside the running loop; returns how many follow-ups were pending."""
@@ -50,7 +51,10 @@ class FollowUpScheduler:
         self._loop.call_soon_threadsafe(self._add, followup)
 
     def shutdown(self) -> None:
-        if self._scheduler.running:
+        # AsyncIOScheduler shuts down on its loop later, so `running` stays true a moment:
+        # remember we asked, or a second call would raise SchedulerNotRunningError.
+        if self._scheduler.running and not self._stopping:
+            self._stopping = True
             self._scheduler.shutdown(wait=False)
 
     def job_count(self) -> int:

@@ -36,8 +36,8 @@ def test_start_answers_with_numbered_buttons(tmp_path: Path) -> None:
 
 def test_buttons_by_number_or_label_and_commands(tmp_path: Path) -> None:
     out = run_chat(tmp_path / "c.db", ["/start", "3", "drinking", "my health", "9",
-                                       "about this coach", "what is smart recovery?", "/cancel",
-                                       "/nonsense"])
+                                       "not now", "about this coach", "what is smart recovery?",
+                                       "/cancel", "/nonsense"])
     assert "bot> What would you like to change?" in out
     assert "bot> Thank you. I'll keep your reason in mind: my health." in out
     assert "bot> SMART Recovery is a science-based self-help approach" in out

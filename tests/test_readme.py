@@ -21,7 +21,8 @@ def example(marker: str) -> str:
 def test_the_dialog_example_validates_and_runs(write_dialogs, dialogs_dir: Path) -> None:
     # Beside onboarding (which saves the `reason` the example shows) and a minimal help.
     folder = write_dialogs({"urge.yaml": example("dialog: urge"),
-                            "start.yaml": (dialogs_dir / "start.yaml").read_text()})
+                            "start.yaml": (dialogs_dir / "start.yaml").read_text(),
+                            "reminder.yaml": (dialogs_dir / "reminder.yaml").read_text()})
     catalog, problems = check_directory(folder, default_registry())
     assert problems == []
     assert catalog is not None and "urge" in catalog.dialogs

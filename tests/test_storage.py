@@ -14,7 +14,8 @@ from bot.storage.memory import MemoryStore
 from bot.storage.sqlite import SqliteStore
 
 NOW = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
-MIGRATIONS = ["m001_initial", "m002_handled_updates", "m003_urge_used_as_text"]
+MIGRATIONS = ["m001_initial", "m002_handled_updates", "m003_urge_used_as_text",
+              "m004_reminders"]
 
 
 @pytest.fixture(params=["sqlite", "memory"])
@@ -98,7 +99,7 @@ def test_migrations_run_once(tmp_path: Path) -> None:
     again = SqliteStore(path)
     assert again.schema_version() == MIGRATIONS
     rows = again.db.execute("select count(*) from _sqlite_migrations").fetchone()[0]
-    assert rows == 3
+    assert rows == len(MIGRATIONS)
     again.close()
 
 

@@ -95,8 +95,8 @@ async def test_start_answers_with_inline_buttons_and_sets_the_menu(
                              ("Let's begin", "start|welcome|2")]
     assert first.params["parse_mode"] == "HTML"
     assert [c["command"] for c in emulator.commands] == [
-        "abc", "cba", "goals", "help", "lapse", "place", "plan", "start", "urge", "urges",
-        "vaci", "values", "cancel"]
+        "abc", "cba", "checkin", "goals", "help", "lapse", "place", "plan", "progress",
+        "reminder", "start", "urge", "urges", "vaci", "values", "cancel"]
 
 
 @pytest.mark.asyncio
@@ -115,8 +115,11 @@ async def test_a_multi_step_flow_with_buttons_and_free_text(
     messages = await emulator.wait_for(1, 9)
     assert messages[7].text == ("Thank you. I'll keep your reason in mind: <b>my kids &lt;3 "
                                 "&amp; me</b>. When things get hard, I'll remind you of it.")
-    assert messages[8].plain == "What would you like to do? Tap one, or tell me in your own words."
-    assert len(emulator.answered_callbacks) == 2  # every press stops the spinner
+    assert messages[8].plain.startswith("Would you like a short daily check-in?")
+    emulator.user_presses(1, "Not now")
+    messages = await emulator.wait_for(1, 10)
+    assert messages[9].plain == "What would you like to do? Tap one, or tell me in your own words."
+    assert len(emulator.answered_callbacks) == 3  # every press stops the spinner
 
 
 @pytest.mark.asyncio

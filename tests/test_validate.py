@@ -667,8 +667,8 @@ def test_unknown_actions_and_conditions_list_the_known_names(write_dialogs):
                 to: a
                 do: [nope]
         """)
-    actions = ("(known: cancel_follow_ups, clear, end, find_absolutes, follow_up, journal, "
-               "log_urge, resume, save, start)")
+    actions = ("(known: cancel_follow_ups, clear, end, find_absolutes, find_zone, follow_up, "
+               "journal, log_checkin, log_urge, resume, save, set_reminder, start)")
     assert run(folder) == [
         at(folder, 8, f"state 'a': unknown action 'frobnicate' {actions}"),
         at(folder, 8, f"state 'a': unknown action 'sav' (did you mean 'save'?) {actions}"),
@@ -1128,7 +1128,8 @@ def mutate(rng: random.Random, text: str) -> str:
 def test_mutated_dialogs_give_a_catalog_or_problems_never_a_crash(write_dialogs):
     original = (DIALOGS / "start.yaml").read_text()
     # A small stand-in for help.yaml keeps `start: help` valid and the test fast.
-    folder = write_dialogs({"help.yaml": HELP_STUB})
+    folder = write_dialogs({"help.yaml": HELP_STUB, "reminder.yaml": HELP_STUB.replace(
+        "dialog: help\ncommand: help\ndescription: Help", "dialog: reminder")})
     registry = default_registry()
     rng = random.Random(20240601)
     outcomes = {"catalog": 0, "problems": 0}

@@ -30,7 +30,7 @@ class ConsoleChat:
         self._print("Type /start to begin, /help for the menu, /quit to leave.\n")
         await self.deliver(self.user_id,
                            await self.app.dispatcher.run(self.app.engine.resume, self.user_id))
-        self.app.start_followups(self.deliver)
+        await self.app.start_schedules(self.deliver)
         lines = self._read_lines()
         while (line := await lines.get()) is not None:
             text = line.strip()
@@ -39,6 +39,7 @@ class ConsoleChat:
             if text.lower() in QUIT:
                 break
             await self.app.dispatcher.process(self.to_event(text), self.deliver)
+        await self.app.stop_schedules()
 
     def to_event(self, text: str) -> Incoming:
         """Typed input as an event. A choice's number or words go as text: the engine

@@ -420,7 +420,8 @@ class Engine:
                 user_id: int, last_only: bool = False) -> list[Outgoing]:
         values = self._values(answers, state.say, user_id)
         texts = [to_html(t, values) for t in state.say]
-        pictures = [Outgoing(photo=self.pictures[state.photo](self.store, user_id))] \
+        now = self.clock.now()
+        pictures = [Outgoing(photo=self.pictures[state.photo](self.store, user_id, now))] \
             if state.photo and not last_only else []
         if last_only:
             texts = texts[-1:]
@@ -447,7 +448,8 @@ class Engine:
         used = [name for name in self.facts if any(f"{{{name}" in t for t in texts)]
         if not used:
             return answers
-        return {**answers, **{name: self.facts[name](self.store, user_id) for name in used}}
+        now = self.clock.now()
+        return {**answers, **{name: self.facts[name](self.store, user_id, now) for name in used}}
 
     def _say(self, step: _Step, key: str, **values: Any) -> None:
         step.replies.append(Outgoing(to_html(self.messages[key], values)))

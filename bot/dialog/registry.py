@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot import places, progress
 from bot.config import UK_CRISIS_NUMBERS, CrisisNumber
 from bot.dialog.hints import did_you_mean
 from bot.dialog.spec import DialogSpec
@@ -28,7 +29,6 @@ from bot.dialog.turn import (
     StartDialog,
     Turn,
 )
-from bot import places, progress
 from bot.reminders import next_due, parse_request
 from bot.storage.base import CheckinEntry, Store, UrgeEntry
 
@@ -66,10 +66,11 @@ class Entry:
     saves: Callable[[Any], list[str]] = _no_targets
 
 
-# A value computed for messages, e.g. {crisis_numbers} or {urge_log}: (store, user id) -> text.
-Fact = Callable[[Store, int], str]
-# A picture a step can send (`photo:`), e.g. the progress chart: (store, user id) -> PNG bytes.
-Picture = Callable[[Store, int], bytes]
+# A value computed for messages, e.g. {crisis_numbers} or {urge_log}:
+# (store, user id, now) -> text.
+Fact = Callable[[Store, int, datetime], str]
+# A picture a step can send (`photo:`), e.g. the progress chart: (store, user id, now) -> PNG.
+Picture = Callable[[Store, int, datetime], bytes]
 
 
 @dataclass
@@ -234,10 +235,10 @@ def default_registry(crisis_numbers: tuple[CrisisNumber, ...] = UK_CRISIS_NUMBER
     reg = Registry()
     zone = ZoneInfo(timezone)
 
-    def crisis_text(store: Store, user_id: int) -> str:
+    def crisis_text(store: Store, user_id: int, now: datetime) -> str:
         return _format_numbers(crisis_numbers)
 
-    def urge_log(store: Store, user_id: int) -> str:
+    def urge_log(store: Store, user_id: int, now: datetime) -> str:
         lines = []
         for urge in store.urges(user_id, limit=7):
             when = urge.at.astimezone(zone).strftime("%a %d %b, %H:%M")
@@ -248,24 +249,24 @@ def default_registry(crisis_numbers: tuple[CrisisNumber, ...] = UK_CRISIS_NUMBER
             lines.append("• " + " · ".join(p for p in parts if p))
         return "\n".join(lines) or "(nothing logged yet)"
 
-    def local_today(store: Store, user_id: int) -> date:
+    def local_today(store: Store, user_id: int, now: datetime) -> date:
         user_zone = store.load_user(user_id).timezone
-        return datetime.now(ZoneInfo(user_zone) if user_zone else zone).date()
+        return now.astimezone(ZoneInfo(user_zone) if user_zone else zone).date()
 
-    def reminder_setting(store: Store, user_id: int) -> str:
+    def reminder_setting(store: Store, user_id: int, now: datetime) -> str:
         reminder = store.reminder(user_id)
         if reminder is None:
             return "off"
         return f"every day at {reminder.local_time} ({reminder.zone})"
 
-    def progress_summary(store: Store, user_id: int) -> str:
-        today = local_today(store, user_id)
+    def progress_summary(store: Store, user_id: int, now: datetime) -> str:
+        today = local_today(store, user_id, now)
         since = today - timedelta(days=progress.DAYS - 1)
         return progress.summary(store.checkins(user_id, since), store.urges(user_id, 100),
                                 today)
 
-    def progress_chart(store: Store, user_id: int) -> bytes:
-        today = local_today(store, user_id)
+    def progress_chart(store: Store, user_id: int, now: datetime) -> bytes:
+        today = local_today(store, user_id, now)
         since = today - timedelta(days=progress.DAYS - 1)
         return progress.chart(store.checkins(user_id, since), today)
 

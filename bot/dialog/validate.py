@@ -8,6 +8,7 @@ transitions itself only notices a bad target when the event fires, in front of a
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -165,11 +166,10 @@ def _saved_keys(dialogs: Iterable[DialogSpec], registry: Registry) -> set[str]:
                 keys.add(state.save)
             for call in _all_calls(state):
                 entry = registry.actions.get(call.name)
+                # Bad arguments fail here and are reported by the action's own check.
                 if entry is not None:
-                    try:
+                    with contextlib.suppress(KeyError, TypeError, AttributeError):
                         keys.update(entry.saves(call.args))
-                    except (KeyError, TypeError, AttributeError):
-                        pass  # bad arguments: reported by the action's own check
     return keys
 
 

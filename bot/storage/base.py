@@ -7,9 +7,9 @@ crash leaves either the whole step or none of it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from collections.abc import Callable
 from typing import Any, Protocol
 
 
@@ -157,10 +157,12 @@ class Store(Protocol):
         ...
 
     def claim_nudges(self, now: datetime, grace: timedelta,
-                     following: Callable[[Reminder, datetime], datetime]) -> list[Nudge]:
+                     schedule: Callable[[Reminder, datetime],
+                                        tuple[datetime, datetime]]) -> list[Nudge]:
         """In one transaction: every active person's reminder due by `now` moves on to its
-        following occurrence; those due within `grace` are returned (and remembered as
-        claimed until `nudge_sent`), older ones are skipped."""
+        next occurrence; those whose latest occurrence (`schedule` gives both) is within
+        `grace` are returned (and remembered as claimed until `nudge_sent`); the rest are
+        skipped."""
         ...
 
     def claimed_nudges(self) -> list[Nudge]:

@@ -138,7 +138,8 @@ class MemoryStore:
         return sorted(found, key=lambda c: c.day)
 
     def claim_nudges(self, now: datetime, grace: timedelta,
-                     following: Callable[[Reminder, datetime], datetime]) -> list[Nudge]:
+                     schedule: Callable[[Reminder, datetime],
+                                        tuple[datetime, datetime]]) -> list[Nudge]:
         claimed = []
         with self._lock:
             due = sorted((r for r in self._reminders.values() if r.next_due <= now),
@@ -147,11 +148,12 @@ class MemoryStore:
                 raw = self._users.get(reminder.user_id)
                 if raw is None or not json.loads(raw).get("active", True):
                     continue
-                self._reminders[reminder.user_id] = dataclasses.replace(
-                    reminder, next_due=following(reminder, now))
-                if now - reminder.next_due <= grace:
-                    self._claimed[reminder.user_id] = reminder.next_due
-                    claimed.append(Nudge(reminder.user_id, reminder.next_due))
+                latest, upcoming = schedule(reminder, now)
+                self._reminders[reminder.user_id] = dataclasses.replace(reminder,
+                                                                        next_due=upcoming)
+                if now - latest <= grace:
+                    self._claimed[reminder.user_id] = latest
+                    claimed.append(Nudge(reminder.user_id, latest))
         return claimed
 
     def claimed_nudges(self) -> list[Nudge]:

@@ -267,7 +267,8 @@ class SqliteStore:
                              r["went_well"] or "", r["note"] or "") for r in rows]
 
     def claim_nudges(self, now: datetime, grace: timedelta,
-                     following: Callable[[Reminder, datetime], datetime]) -> list[Nudge]:
+                     schedule: Callable[[Reminder, datetime],
+                                        tuple[datetime, datetime]]) -> list[Nudge]:
         claimed: list[Nudge] = []
         with self._lock, self.db.atomic():
             rows = list(self.db.query(
@@ -275,14 +276,14 @@ class SqliteStore:
                 "where r.next_due <= ? and u.active = 1 order by r.next_due", [_iso(now)]))
             for row in rows:
                 reminder = _reminder(row)
-                within = now - reminder.next_due <= grace
+                latest, upcoming = schedule(reminder, now)
+                within = now - latest <= grace
                 self.db.execute(
                     "update reminders set next_due = ?, claimed_due = ? where user_id = ?",
-                    [_iso(following(reminder, now)),
-                     _iso(reminder.next_due) if within else row["claimed_due"],
+                    [_iso(upcoming), _iso(latest) if within else row["claimed_due"],
                      reminder.user_id])
                 if within:
-                    claimed.append(Nudge(reminder.user_id, reminder.next_due))
+                    claimed.append(Nudge(reminder.user_id, latest))
         return claimed
 
     def claimed_nudges(self) -> list[Nudge]:

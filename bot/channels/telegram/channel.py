@@ -119,11 +119,12 @@ class TelegramChannel:
             await self.application.start()
             commands = [BotCommand(name, text) for name, text in self.app.catalog.commands()]
             await self.application.bot.set_my_commands(commands)
-            pending = self.app.start_followups(self.deliver)
-            log.info("started as @%s; %d follow-ups pending", self.application.bot.username,
-                     pending)
+            followups, nudges = await self.app.start_schedules(self.deliver)
+            log.info("started as @%s; %d follow-ups pending, %d check-in nudges queued",
+                     self.application.bot.username, followups, nudges)
             yield self
         finally:
+            await self.app.stop_schedules()
             updater = self.application.updater
             if updater is not None and updater.running:
                 await updater.stop()

@@ -1,0 +1,120 @@
+"""Daily check-in nudges: the database says who is due, one APScheduler job asks every
+minute, and a paced queue sends them.
+
+Nothing per person lives in memory or in APScheduler: at start-up and every minute the job
+claims, in one transaction, the reminders now due (each moves on to its next occurrence), and
+queues them. A nudge is confirmed sent after its message is out; one claimed but not confirmed
+(the bot stopped in between) is sent at the next start, if still within the grace period.
+So a restart before, at or after the due minute neither loses nor repeats it (a crash in the
+instant between Telegram accepting the message and the confirmation can repeat one).
+Thousands due in the same minute are spread over the following minutes at `per_second`,
+below Telegram's 30 messages a second, leaving room for people's own conversations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.clock import Clock
+from bot.events import Incoming
+from bot.reminders import next_due, occurrence
+from bot.storage.base import Nudge, Reminder, Store
+
+log = logging.getLogger(__name__)
+
+RunEvent = Callable[[Incoming], Awaitable[object]]
+RunStore = Callable[..., Awaitable[Any]]
+
+
+def schedule(reminder: Reminder, now: datetime) -> tuple[datetime, datetime]:
+    """(the latest occurrence due by now, the next one after now) for a due reminder. After a
+    long stop the latest is today's, not the one stored days ago."""
+    upcoming = next_due(reminder.local_time, reminder.zone, now)
+    day = upcoming.astimezone(ZoneInfo(reminder.zone)).date()
+    return occurrence(day - timedelta(days=1), reminder.local_time, reminder.zone), upcoming
+
+
+class NudgeScheduler:
+    def __init__(self, store: Store, run_event: RunEvent, run_store: RunStore, clock: Clock,
+                 grace: timedelta, per_second: float = 25.0,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+        self._store = store
+        self._run_event = run_event
+        self._run_store = run_store
+        self._clock = clock
+        self._grace = grace
+        self._interval = 1.0 / per_second
+        self._sleep = sleep
+        self._queue: asyncio.Queue[Nudge] = asyncio.Queue()
+        self._queued: set[int] = set()
+        self._scheduler: AsyncIOScheduler | None = None
+        self._sender: asyncio.Task[None] | None = None
+        self.sent = 0
+
+    async def start(self) -> int:
+        """Inside the running loop: resend what a stop left claimed, then tick every minute.
+        Returns how many nudges were queued at start."""
+        self._sender = asyncio.create_task(self._send_forever())
+        for nudge in await self._run_store(self._store.claimed_nudges):
+            if self._clock.now() - nudge.due <= self._grace:
+                self._enqueue(nudge)
+            else:
+                await self._run_store(self._store.nudge_sent, nudge.user_id)  # too late now
+        queued = len(self._queued) + await self.tick()
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._scheduler.add_job(self.tick, CronTrigger(second=0, timezone=UTC),
+                                id="nudges", coalesce=True, max_instances=1,
+                                misfire_grace_time=30)
+        self._scheduler.start()
+        return queued
+
+    async def tick(self) -> int:
+        """Claim everyone due by now and queue them; returns how many."""
+        claimed = await self._run_store(self._store.claim_nudges, self._clock.now(),
+                                        self._grace, schedule)
+        for nudge in claimed:
+            self._enqueue(nudge)
+        if claimed:
+            log.info("%d check-in nudges due", len(claimed))
+        return len(claimed)
+
+    async def drain(self) -> None:
+        """Wait until everything queued has been sent (for tests and shutdown)."""
+        await self._queue.join()
+
+    async def shutdown(self) -> None:
+        if self._scheduler and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        if self._sender:
+            self._sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sender
+
+    def _enqueue(self, nudge: Nudge) -> None:
+        if nudge.user_id not in self._queued:
+            self._queued.add(nudge.user_id)
+            self._queue.put_nowait(nudge)
+
+    async def _send_forever(self) -> None:
+        while True:
+            nudge = await self._queue.get()
+            try:
+                await self._run_event(Incoming.nudge(nudge.user_id))
+                await self._run_store(self._store.nudge_sent, nudge.user_id)
+                self.sent += 1
+            except Exception:
+                log.exception("the check-in nudge for user %s failed", nudge.user_id)
+            finally:
+                self._queued.discard(nudge.user_id)
+                self._queue.task_done()
+            await self._sleep(self._interval)

@@ -1,0 +1,256 @@
+"""Daily check-ins on a controlled clock: the right minute in every zone, exactly one nudge
+across restarts, the grace period, snooze, blocked people, /reminder's answers, /progress."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.dialog.engine import Engine
+from bot.dialog.loader import load_catalog
+from bot.dialog.registry import default_registry
+from bot.events import Incoming, Outgoing
+from bot.nudges import NudgeScheduler, schedule
+from bot.storage.sqlite import SqliteStore
+from bot.testing import ChatClient
+
+GRACE = timedelta(minutes=120)
+HELLO = "Time for your daily check-in. It takes under 30 seconds."
+
+
+class Harness:
+    """An engine on SQLite and a fake clock, and nudge schedulers to start and stop."""
+
+    def __init__(self, db: Path, dialogs: Path, start: datetime):
+        self.db, self.dialogs = db, dialogs
+        self.clock = FakeClock(start)
+        self.sent: list[tuple[int, str]] = []
+        self.open()
+
+    def open(self) -> None:
+        registry = default_registry()
+        self.store = SqliteStore(self.db)
+        self.engine = Engine(load_catalog(self.dialogs, registry), registry, self.store,
+                             self.clock)
+
+    def restart(self) -> None:
+        self.store.close()
+        self.open()
+
+    def chat(self, user: int) -> ChatClient:
+        return ChatClient(engine=self.engine, user_id=user)
+
+    def scheduler(self) -> NudgeScheduler:
+        async def run_event(event: Incoming) -> list[Outgoing]:
+            replies = self.engine.handle(event)
+            self.sent += [(event.user_id, r.text) for r in replies]
+            return replies
+
+        async def run_store(fn, *args):  # type: ignore[no-untyped-def]
+            return fn(*args)
+
+        async def no_wait(seconds: float) -> None:
+            await asyncio.sleep(0)
+
+        return NudgeScheduler(self.store, run_event, run_store, self.clock, GRACE,
+                              per_second=25, sleep=no_wait)
+
+    def nudges(self, user: int) -> int:
+        return sum(1 for u, text in self.sent if u == user and text == HELLO)
+
+
+@pytest.fixture
+def harness(tmp_path: Path, dialogs_dir: Path) -> Harness:
+    return Harness(tmp_path / "c.db", dialogs_dir, datetime(2026, 6, 1, 18, 0, tzinfo=UTC))
+
+
+async def tick_at(harness: Harness, scheduler: NudgeScheduler, when: datetime) -> int:
+    harness.clock._now = when
+    claimed = await scheduler.tick()
+    await scheduler.drain()
+    return claimed
+
+
+@pytest.mark.asyncio
+async def test_the_nudge_comes_in_the_local_minute_east_and_west(harness: Harness) -> None:
+    for user, zone in ((1, "Europe/London"), (2, "Asia/Tokyo"), (3, "America/New_York")):
+        harness.chat(user).send(f"/reminder 20:30 {zone}")
+    scheduler = harness.scheduler()
+    await scheduler.start()
+    # 20:30 BST = 19:30 UTC; 20:30 JST = 11:30 UTC next day; 20:30 EDT = 00:30 UTC next day.
+    assert await tick_at(harness, scheduler, datetime(2026, 6, 1, 19, 29, tzinfo=UTC)) == 0
+    assert await tick_at(harness, scheduler, datetime(2026, 6, 1, 19, 30, tzinfo=UTC)) == 1
+    assert await tick_at(harness, scheduler, datetime(2026, 6, 2, 0, 30, tzinfo=UTC)) == 1
+    assert await tick_at(harness, scheduler, datetime(2026, 6, 2, 11, 30, tzinfo=UTC)) == 1
+    assert [harness.nudges(u) for u in (1, 2, 3)] == [1, 1, 1]
+    assert await tick_at(harness, scheduler, datetime(2026, 6, 2, 19, 30, tzinfo=UTC)) == 1
+    assert harness.nudges(1) == 2  # and again the next day
+    await scheduler.shutdown()
+
+
+@pytest.mark.asyncio
+async def test_a_restart_before_at_or_after_the_minute_sends_exactly_one(
+        harness: Harness) -> None:
+    harness.chat(1).send("/reminder 20:30 Europe/London")
+    due = datetime(2026, 6, 1, 19, 30, tzinfo=UTC)
+    # Before: a scheduler starts and stops at 19:29; the next one sees it due at 19:30.
+    harness.clock._now = due - timedelta(minutes=1)
+    first = harness.scheduler()
+    assert await first.start() == 0
+    await first.shutdown()
+    harness.restart()
+    # At: claimed in the due minute, then the bot dies before sending it.
+    harness.clock._now = due
+    assert [n.user_id for n in harness.store.claim_nudges(due, GRACE, schedule)] == [1]
+    harness.restart()
+    # After: the next start, a minute later, sends the claimed nudge once.
+    second = harness.scheduler()
+    harness.clock._now = due + timedelta(minutes=1)
+    assert await second.start() == 1
+    await second.drain()
+    assert await tick_at(harness, second, due + timedelta(minutes=2)) == 0
+    await second.shutdown()
+    harness.restart()
+    third = harness.scheduler()
+    assert await third.start() == 0  # already confirmed sent: not again
+    await third.drain()
+    await third.shutdown()
+    assert harness.nudges(1) == 1
+
+
+@pytest.mark.asyncio
+async def test_missed_nudges_are_sent_late_only_within_the_grace_period(
+        harness: Harness) -> None:
+    harness.chat(1).send("/reminder 20:30 Europe/London")
+    harness.chat(2).send("/reminder 18:45 Europe/London")  # 17:45 UTC: already gone today
+    harness.chat(3).send("/reminder 19:00 Europe/London")
+    # The bot was down from before 18:00 until 20:50 UTC.
+    scheduler = harness.scheduler()
+    harness.clock._now = datetime(2026, 6, 1, 20, 50, tzinfo=UTC)
+    await scheduler.start()
+    await scheduler.drain()
+    # 19:30 UTC is 80 minutes late: sent. 18:00 UTC (user 3) is 170 minutes late: skipped.
+    assert [harness.nudges(u) for u in (1, 2, 3)] == [1, 0, 0]
+    reminder = harness.store.reminder(3)
+    assert reminder is not None and reminder.next_due == datetime(2026, 6, 2, 18, 0, tzinfo=UTC)
+    await scheduler.shutdown()
+
+
+@pytest.mark.asyncio
+async def test_a_person_who_blocked_the_bot_is_not_nudged(harness: Harness) -> None:
+    harness.chat(1).send("/reminder 20:30 Europe/London")
+    harness.store.set_active(1, False)
+    scheduler = harness.scheduler()
+    await scheduler.start()
+    assert await tick_at(harness, scheduler, datetime(2026, 6, 1, 19, 30, tzinfo=UTC)) == 0
+    harness.chat(1).send("/help")  # writing again: active again
+    assert await tick_at(harness, scheduler, datetime(2026, 6, 2, 19, 30, tzinfo=UTC)) == 1
+    await scheduler.shutdown()
+
+
+@pytest.mark.asyncio
+async def test_snooze_asks_again_an_hour_later_and_skip_waits_for_tomorrow(
+        harness: Harness) -> None:
+    harness.chat(1).send("/reminder 20:30 Europe/London")
+    scheduler = harness.scheduler()
+    await scheduler.start()
+    await tick_at(harness, scheduler, datetime(2026, 6, 1, 19, 30, tzinfo=UTC))
+    person = harness.chat(1)
+    person.replies = harness.engine.resume(1)[1:]  # the nudge on screen, as the person sees it
+    person.history = list(person.replies)
+    person.press("Snooze an hour")
+    assert person.texts == ["Okay, I'll ask again in an hour."]
+    assert person.wait(minutes=59) == []
+    person.wait(minutes=1)
+    assert person.texts == [HELLO]
+    person.press("Skip today")
+    assert person.texts == ["No problem. See you tomorrow."]
+    await scheduler.shutdown()
+
+
+def test_reminder_answers_and_bad_input(dialogs_dir: Path) -> None:
+    chat = ChatClient(dialogs_dir, clock=FakeClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC)))
+    chat.send("/reminder")
+    assert chat.texts == ["Your daily check-in: off."]
+    chat.send("/reminder 25:00 Europe/London")
+    assert chat.texts[0].startswith("I couldn't read that as a time of day.")
+    assert "for example 20:30 or 8pm" in chat.texts[0]
+    chat.send("/reminder 20:30 Mars/Olympus")
+    assert chat.texts[0].startswith("I don't know that time zone.")
+    chat.send("Leeds")
+    assert chat.texts == ["Is your time zone Europe/London?"]
+    chat.press("Yes")
+    assert chat.texts == ["Done: I'll check in with you every day at 20:30 (Europe/London), "
+                          "starting today at 20:30. Change it with /reminder, or stop it with "
+                          "/reminder off."]
+    chat.send("/reminder 7am")  # the zone is known now
+    assert "every day at 07:00 (Europe/London), starting tomorrow" in chat.text
+    chat.send("/reminder")
+    assert chat.texts == ["Your daily check-in: every day at 07:00 (Europe/London)."]
+    chat.send("/reminder off")
+    assert chat.texts[0].startswith("Okay, no more daily check-ins.")
+    assert chat.engine.store.reminder(1) is None
+
+
+def test_a_zone_from_a_shared_location(dialogs_dir: Path) -> None:
+    chat = ChatClient(dialogs_dir)
+    chat.send("/reminder 9pm")
+    assert chat.texts[0].startswith("Which time zone are you in?")
+    chat.share_location(-33.87, 151.21)  # Sydney
+    assert chat.texts == ["Is your time zone Australia/Sydney?"]
+    chat.press("Yes")
+    assert chat.text.startswith("Done: I'll check in with you every day at 21:00 "
+                                "(Australia/Sydney)")
+
+
+def test_a_check_in_then_progress_as_a_chart(dialogs_dir: Path) -> None:
+    clock = FakeClock(datetime(2026, 6, 1, 19, 0, tzinfo=UTC))
+    chat = ChatClient(dialogs_dir, clock=clock)
+    for went in ["Yes", "Yes", "I used", "Yes"]:
+        chat.send("/checkin")
+        chat.press("4")
+        chat.press("3")
+        chat.press(went)
+        chat.press("Skip")
+        clock.advance(timedelta(days=1))
+        if went == "I used":
+            assert chat.texts[0].startswith("Thank you for being honest.")
+    chat.send("/progress")
+    photo, text = chat.replies
+    assert photo.photo is not None and photo.photo.startswith(b"\x89PNG")
+    assert len(photo.photo) > 10_000  # a real chart, not an empty image
+    assert "Check-ins in the last 30 days: 4" in text.text
+    assert "Days that went the way you wanted: 3" in text.text
+    assert "Current run of good days: 1 (longest: 2)" in text.text
+
+
+def test_a_strong_urge_in_the_check_in_offers_the_tools(dialogs_dir: Path) -> None:
+    chat = ChatClient(dialogs_dir)
+    chat.send("how was my day, check in")
+    chat.send("/checkin")
+    chat.press("2")
+    chat.press("9")
+    chat.press("Yes")
+    chat.press("Skip")
+    assert chat.texts[0] == ("An urge of 9 today is a lot to handle. Want a tool ready for the "
+                             "next one?")
+    chat.press("Yes, show me")
+    assert chat.position == ("urge", "rate")
+
+
+@pytest.mark.asyncio
+async def test_after_days_down_only_todays_nudge_counts(harness: Harness) -> None:
+    harness.chat(1).send("/reminder 20:30 Europe/London")
+    scheduler = harness.scheduler()
+    harness.clock._now = datetime(2026, 6, 4, 19, 45, tzinfo=UTC)  # three days later
+    await scheduler.start()
+    await scheduler.drain()
+    assert harness.nudges(1) == 1  # today's, 15 minutes late; not three
+    reminder = harness.store.reminder(1)
+    assert reminder is not None and reminder.next_due == datetime(2026, 6, 5, 19, 30,
+                                                                  tzinfo=UTC)
+    await scheduler.shutdown()
