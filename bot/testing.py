@@ -9,7 +9,8 @@
 A transcript (tests/transcripts/*.yaml) is the same conversation as data:
 
     steps:
-      - user: /start                    # or press: <button label>, wait: 15m, location: [lat, lon]
+      - user: /start                    # or press: <label>, wait: 15m, location: [lat, lon],
+                                        # nudge: now (the daily check-in falls due)
         bot: ["I'm your SMART coach"]   # each reply contains these words, in order
         buttons: [How does this work?, Is this private?, Let's begin]
 """
@@ -76,6 +77,10 @@ class ChatClient:
         """Send raw button data, e.g. an old message's button or forged data."""
         return self._handle(Incoming.button(self.user_id, data))
 
+    def nudge(self) -> list[Outgoing]:
+        """The daily check-in falls due, as the nudge scheduler would deliver it."""
+        return self._handle(Incoming.nudge(self.user_id))
+
     def share_location(self, latitude: float, longitude: float) -> list[Outgoing]:
         return self._handle(Incoming.shared_location(self.user_id, latitude, longitude))
 
@@ -129,6 +134,7 @@ def run_transcript(path: str | Path, dialogs: str | Path | None = None) -> None:
         "press": lambda v: chat.press(str(v)),
         "location": lambda v: chat.share_location(float(v[0]), float(v[1])),
         "wait": lambda v: chat.wait(seconds=_seconds(v)),
+        "nudge": lambda v: chat.nudge(),
     }
     for number, step in enumerate(data["steps"], 1):
         what = next((k for k in actions if k in step), None)
