@@ -108,9 +108,14 @@ def html_error(text: str) -> str | None:
 
 
 class BotApiEmulator:
-    def __init__(self, token: str = "123456:TEST-token-for-tests", *, latency: float = 0.0):
+    def __init__(self, token: str = "123456:TEST-token-for-tests", *, latency: float = 0.0,
+                 per_second: float | None = None):
         self.token = token
         self.latency = latency
+        # Telegram's flood limit, enforced: more sends than this in any second get a 429.
+        self.per_second = per_second
+        self.rate_limited = 0  # 429s given for going over it
+        self._recent: deque[float] = deque()
         self.updates: list[dict[str, Any]] = []  # delivered to the bot but not yet confirmed
         self.sent: list[Sent] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
@@ -294,6 +299,8 @@ class BotApiEmulator:
             return _error(404, "Not Found: method not found")
         try:
             result = await handler(params)
+        except _RateLimited:
+            return _fault(Fault(429, retry_after=1))
         except _ApiError as exc:
             return _error(exc.status, exc.description)
         return web.json_response({"ok": True, "result": result})
@@ -346,6 +353,14 @@ class BotApiEmulator:
 
     async def _record(self, method: str, params: dict[str, Any], text: str) -> dict[str, Any]:
         chat_id = int(params["chat_id"])
+        if self.per_second:
+            now = time.monotonic()
+            while self._recent and now - self._recent[0] >= 1.0:
+                self._recent.popleft()
+            if len(self._recent) >= self.per_second:
+                self.rate_limited += 1
+                raise _RateLimited()
+            self._recent.append(now)
         if chat_id in self.blocked:
             raise _ApiError(403, "Forbidden: bot was blocked by the user")
         markup = params.get("reply_markup") or {}
@@ -406,6 +421,10 @@ class BotApiEmulator:
 
     async def api_sendchataction(self, params: dict[str, Any]) -> bool:
         return True
+
+
+class _RateLimited(Exception):
+    pass
 
 
 class _ApiError(Exception):
