@@ -31,6 +31,7 @@ from bot.storage.base import Nudge, Reminder, Store
 
 log = logging.getLogger(__name__)
 
+MAX_IN_FLIGHT = 50  # nudges being sent at once
 RunEvent = Callable[[Incoming], Awaitable[object]]
 RunStore = Callable[..., Awaitable[Any]]
 
@@ -106,15 +107,31 @@ class NudgeScheduler:
             self._queue.put_nowait(nudge)
 
     async def _send_forever(self) -> None:
+        """Start one send per time slot (`per_second` slots a second), without waiting for
+        the previous one to finish: a slow answer from Telegram does not slow the pace."""
+        loop = asyncio.get_running_loop()
+        next_slot = loop.time()
+        in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+        tasks: set[asyncio.Task[None]] = set()
         while True:
             nudge = await self._queue.get()
-            try:
-                await self._run_event(Incoming.nudge(nudge.user_id))
-                await self._run_store(self._store.nudge_sent, nudge.user_id)
-                self.sent += 1
-            except Exception:
-                log.exception("the check-in nudge for user %s failed", nudge.user_id)
-            finally:
-                self._queued.discard(nudge.user_id)
-                self._queue.task_done()
-            await self._sleep(self._interval)
+            wait = next_slot - loop.time()
+            if wait > 0:
+                await self._sleep(wait)
+            next_slot = max(next_slot, loop.time()) + self._interval
+            await in_flight.acquire()
+            task = asyncio.create_task(self._send_one(nudge, in_flight))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+    async def _send_one(self, nudge: Nudge, in_flight: asyncio.Semaphore) -> None:
+        try:
+            await self._run_event(Incoming.nudge(nudge.user_id))
+            await self._run_store(self._store.nudge_sent, nudge.user_id)
+            self.sent += 1
+        except Exception:
+            log.exception("the check-in nudge for user %s failed", nudge.user_id)
+        finally:
+            in_flight.release()
+            self._queued.discard(nudge.user_id)
+            self._queue.task_done()
