@@ -50,7 +50,7 @@ def chart(checkins: list[CheckinEntry], today: date) -> bytes:
 
     matplotlib.use("Agg")  # no screen: render to memory
     from matplotlib import pyplot as plt
-    from matplotlib.dates import date2num
+    from matplotlib.dates import DateFormatter, date2num
 
     days = [today - timedelta(days=DAYS - 1 - i) for i in range(DAYS)]
     by_day = {c.day: c for c in checkins}
@@ -76,6 +76,7 @@ def chart(checkins: list[CheckinEntry], today: date) -> bytes:
     mood_axis.patch.set_visible(False)
     mood_axis.set_title(f"Your last {DAYS} days")
     mood_axis.xaxis_date()
+    mood_axis.xaxis.set_major_formatter(DateFormatter("%d %b"))  # type: ignore[no-untyped-call]
     figure.autofmt_xdate()
     handles = mood_axis.get_legend_handles_labels()[0] + urge_axis.get_legend_handles_labels()[0]
     mood_axis.legend(handles=handles, loc="lower left", fontsize=8)

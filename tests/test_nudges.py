@@ -254,3 +254,38 @@ async def test_after_days_down_only_todays_nudge_counts(harness: Harness) -> Non
     assert reminder is not None and reminder.next_due == datetime(2026, 6, 5, 19, 30,
                                                                   tzinfo=UTC)
     await scheduler.shutdown()
+
+
+def test_the_weekly_summary_comes_with_the_sunday_nudge_when_asked_for(dialogs_dir: Path) -> None:
+    clock = FakeClock(datetime(2026, 11, 28, 19, 0, tzinfo=UTC))  # a Saturday
+    chat = ChatClient(dialogs_dir, clock=clock)
+    chat.send("/progress")
+    chat.press("Weekly summary on Sundays")
+    chat.press("Yes, every Sunday")
+    assert chat.texts == ["Done. You'll get it on Sundays. /progress any time to stop it."]
+    chat.nudge()  # Saturday: only the nudge
+    assert chat.texts == [HELLO] and chat.replies[0].photo is None
+    clock.advance(timedelta(days=1))
+    chat.nudge()  # Sunday: the chart and summary first
+    assert chat.replies[0].photo is not None
+    assert chat.texts[0].startswith("Your week, and the 30 days around it:")
+    assert chat.texts[-1] == HELLO
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("day,utc_due", [
+    (datetime(2026, 3, 28, 12, 0, tzinfo=UTC), datetime(2026, 3, 29, 1, 0, tzinfo=UTC)),
+    (datetime(2026, 10, 24, 12, 0, tzinfo=UTC), datetime(2026, 10, 25, 0, 30, tzinfo=UTC)),
+], ids=["clocks-forward", "clocks-back"])
+async def test_one_nudge_on_each_dst_change_day(harness: Harness, day: datetime,
+                                                utc_due: datetime) -> None:
+    harness.clock._now = day
+    harness.chat(1).send("/reminder 01:30 Europe/London")
+    scheduler = harness.scheduler()
+    await scheduler.start()
+    minute = utc_due - timedelta(minutes=2)
+    while minute < utc_due + timedelta(hours=3):  # every minute through the change
+        await tick_at(harness, scheduler, minute)
+        minute += timedelta(minutes=1)
+    assert harness.nudges(1) == 1
+    await scheduler.shutdown()

@@ -208,6 +208,16 @@ def _check_set_reminder(args: Any, ctx: CheckContext) -> list[str]:
     return []
 
 
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _check_weekday(args: Any, ctx: CheckContext) -> list[str]:
+    days = args if isinstance(args, list) else [args]
+    if not days or any(str(d).lower() not in DAYS for d in days):
+        return [f"expects days of the week, e.g. [sunday] (one of: {', '.join(DAYS)})"]
+    return []
+
+
 def _check_says(args: Any, ctx: CheckContext) -> list[str]:
     ok = isinstance(args, dict) and args and all(
         isinstance(v, list) and v and all(isinstance(w, str) for w in v) for v in args.values())
@@ -404,6 +414,12 @@ def default_registry(crisis_numbers: tuple[CrisisNumber, ...] = UK_CRISIS_NUMBER
         """True when a typed answer contains one of the words or phrases:
         says: {crisis.reply: [no, not, unsafe]} (whole words, any case)."""
         return any(_contains(str(turn.answers.get(k, "")), words) for k, words in args.items())
+
+    @reg.condition("weekday", check=_check_weekday)
+    def weekday(turn: Turn, args: Any) -> bool:
+        """True on these days, in the person's time zone: weekday: [sunday]."""
+        local = turn.now.astimezone(ZoneInfo(turn.timezone) if turn.timezone else zone)
+        return local.strftime("%A").lower() in [str(d).lower() for d in _as_list(args)]
 
     @reg.condition("at_least", check=_check_key_numbers)
     def at_least(turn: Turn, args: dict[str, float]) -> bool:
