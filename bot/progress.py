@@ -18,24 +18,26 @@ DAYS = 30
 def runs(checkins: list[CheckinEntry], today: date) -> tuple[int, int]:
     """(current, longest) run of consecutive days that went the way the person wanted."""
     good = {c.day for c in checkins if c.went_well == "yes"}
-    longest = current = 0
+    checked = {c.day for c in checkins}
+    longest = run = 0
     day = today - timedelta(days=DAYS - 1)
     while day <= today:
-        current = current + 1 if day in good else 0
-        longest = max(longest, current)
+        run = run + 1 if day in good else 0
+        longest = max(longest, run)
         day += timedelta(days=1)
-    # Today not checked in yet does not break the current run.
-    if today not in good and (today - timedelta(days=1)) in good:
-        current, day = 0, today - timedelta(days=1)
-        while day in good:
-            current += 1
-            day -= timedelta(days=1)
+    # The current run ends today, or yesterday if today has no check-in yet.
+    day = today if today in checked else today - timedelta(days=1)
+    current = 0
+    while day in good:
+        current += 1
+        day -= timedelta(days=1)
     return current, longest
 
 
 def summary(checkins: list[CheckinEntry], urges: list[UrgeEntry], today: date) -> str:
     current, longest = runs(checkins, today)
-    handled = sum(1 for u in urges if u.used == "no")
+    since = today - timedelta(days=DAYS - 1)
+    handled = sum(1 for u in urges if u.used == "no" and u.at.date() >= since)
     good = sum(1 for c in checkins if c.went_well == "yes")
     lines = [f"Check-ins in the last {DAYS} days: {len(checkins)}",
              f"Days that went the way you wanted: {good}",

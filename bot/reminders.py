@@ -9,6 +9,7 @@ repeated hour happens once, at its first occurrence.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -55,7 +56,9 @@ def find_zone(text: str) -> str | None:
     return next((z for z in sorted(available_timezones()) if z.lower() == lowered), None)
 
 
-def parse_request(args: str, known_zone: str | None) -> ReminderRequest:
+def parse_request(args: str, known_zone: str | None,
+                  find: Callable[[str], str | None] = find_zone) -> ReminderRequest:
+    """What "/reminder ARGS" asks for; `find` turns the words after the time into a zone."""
     words = args.split()
     if not words:
         return ReminderRequest("show")
@@ -65,7 +68,7 @@ def parse_request(args: str, known_zone: str | None) -> ReminderRequest:
     if local is None:
         return ReminderRequest("bad_time")
     if len(words) > 1:
-        zone = find_zone(" ".join(words[1:]))
+        zone = find(" ".join(words[1:]))
         if zone is None:
             return ReminderRequest("bad_zone", local)
         return ReminderRequest("set", local, zone)

@@ -236,8 +236,7 @@ def test_a_strong_urge_in_the_check_in_offers_the_tools(dialogs_dir: Path) -> No
     chat.press("9")
     chat.press("Yes")
     chat.press("Skip")
-    assert chat.texts[0] == ("An urge of 9 today is a lot to handle. Want a tool ready for the "
-                             "next one?")
+    assert chat.texts[0] == "An urge of 9 today is a lot to handle. Want to try an urge tool now?"
     chat.press("Yes, show me")
     assert chat.position == ("urge", "rate")
 
@@ -289,3 +288,27 @@ async def test_one_nudge_on_each_dst_change_day(harness: Harness, day: datetime,
         minute += timedelta(minutes=1)
     assert harness.nudges(1) == 1
     await scheduler.shutdown()
+
+
+def test_a_lapse_checked_in_today_ends_the_current_run() -> None:
+    from datetime import date
+
+    from bot.progress import runs
+    from bot.storage.base import CheckinEntry
+
+    today = date(2026, 6, 10)
+    good = [CheckinEntry(today - timedelta(days=d), went_well="yes") for d in (1, 2)]
+    assert runs(good, today) == (2, 2)  # today not checked in yet: the run goes on
+    assert runs([*good, CheckinEntry(today, went_well="used")], today) == (0, 2)
+    assert runs([*good, CheckinEntry(today, went_well="yes")], today) == (3, 3)
+
+
+def test_a_city_works_in_the_command_and_an_old_zone_is_not_reused(dialogs_dir: Path) -> None:
+    chat = ChatClient(dialogs_dir, clock=FakeClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC)))
+    chat.send("/reminder 20:30 London")
+    assert "every day at 20:30 (Europe/London)" in chat.text
+    chat.send("/reminder 21:00 America/Chicago")
+    chat.send("/reminder")
+    chat.press("Set a time")
+    chat.send("22:00")
+    assert "every day at 22:00 (America/Chicago)" in chat.text

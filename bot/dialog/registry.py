@@ -296,7 +296,7 @@ def default_registry(crisis_numbers: tuple[CrisisNumber, ...] = UK_CRISIS_NUMBER
         for the person is used when the text names none."""
         text = str(turn.answers.get(args["from"], "") or "")
         known = str(turn.answers.get(args.get("zone", ""), "") or "") or turn.timezone
-        request = parse_request(text, known)
+        request = parse_request(text, known, places.zone_for)  # "London" works as well
         turn.answers["reminder.status"] = request.status
         if request.local_time:
             turn.answers["reminder.time"] = request.local_time
