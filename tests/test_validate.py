@@ -673,7 +673,7 @@ def test_unknown_actions_and_conditions_list_the_known_names(write_dialogs):
         at(folder, 8, f"state 'a': unknown action 'frobnicate' {actions}"),
         at(folder, 8, f"state 'a': unknown action 'sav' (did you mean 'save'?) {actions}"),
         at(folder, 10, "state 'a': unknown condition 'answerd' (did you mean 'answered'?) "
-                       "(known: answered, at_least, below, equals, says)"),
+                       "(known: answered, at_least, below, equals, says, weekday)"),
         at(folder, 17, f"state 'b': unknown action 'nope' {actions}"),
     ]
 
