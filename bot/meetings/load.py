@@ -1,0 +1,137 @@
+"""Read meeting files: the Meeting Guide JSON format (code4recovery's open specification),
+or a simple CSV or YAML of our own with the same field names. A bad row is reported (file,
+row, field, why) and skipped; the rest loads."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from bot.errors import Problem
+from bot.meetings.model import DAY_NAMES, Meeting
+from bot.reminders import parse_time
+
+
+class BadRow(Exception):
+    def __init__(self, field: str, why: str):
+        super().__init__(f"{field}: {why}")
+        self.field = field
+
+
+def load_files(paths: Iterable[str | Path], default_zone: str) -> tuple[list[Meeting],
+                                                                          list[Problem]]:
+    meetings: list[Meeting] = []
+    problems: list[Problem] = []
+    for path in map(Path, paths):
+        try:
+            rows = _rows(path)
+        except (OSError, ValueError, yaml.YAMLError, csv.Error) as exc:
+            problems.append(Problem(str(path), 1, f"cannot read the meeting list: {exc}"))
+            continue
+        for number, row in rows:
+            where = f"{path}:{number}"
+            try:
+                meetings.append(_meeting(row, default_zone, where))
+            except BadRow as exc:
+                name = row.get("name") if isinstance(row, dict) else None
+                label = f" ({name})" if name else ""
+                problems.append(Problem(str(path), number, f"row {number}{label}: {exc}; "
+                                        "skipped"))
+    return meetings, problems
+
+
+def _rows(path: Path) -> list[tuple[int, Any]]:
+    """(row number, row) pairs: 1-based item numbers for JSON and YAML, line numbers for CSV."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".csv":
+        reader = csv.DictReader(text.splitlines())
+        return [(reader.line_num, row) for row in reader]
+    data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    if isinstance(data, dict) and "meetings" in data:
+        data = data["meetings"]
+    if not isinstance(data, list):
+        raise ValueError("expected a list of meetings")
+    return list(enumerate(data, 1))
+
+
+def _text(row: dict[str, Any], key: str) -> str:
+    value = row.get(key)
+    return "" if value is None else str(value).strip()
+
+
+def _meeting(row: Any, default_zone: str, where: str) -> Meeting:
+    if not isinstance(row, dict):
+        raise BadRow("(row)", "expected a meeting with named fields")
+    name = _text(row, "name")
+    if not name:
+        raise BadRow("name", "missing")
+    days = _days(row.get("day"))
+    start = parse_time(_text(row, "time"))
+    if start is None:
+        raise BadRow("time", f"'{_text(row, 'time')}' is not a time like 19:30")
+    end = _text(row, "end_time")
+    if end and parse_time(end) is None:
+        raise BadRow("end_time", f"'{end}' is not a time like 21:00")
+    zone = _text(row, "timezone") or default_zone
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise BadRow("timezone", f"unknown time zone '{zone}'") from None
+    latitude, longitude = _coordinate(row, "latitude", 90), _coordinate(row, "longitude", 180)
+    if (latitude is None) != (longitude is None):
+        raise BadRow("latitude" if latitude is None else "longitude", "missing (both are needed)")
+    if str(row.get("approximate", "")).lower() == "yes":
+        latitude = longitude = None  # a city centre, not the venue: not for "nearest"
+    address = _text(row, "formatted_address") or ", ".join(
+        part for part in (_text(row, k) for k in ("address", "city", "postal_code", "country"))
+        if part)
+    types = row.get("types") or ()
+    if isinstance(types, str):
+        types = [t.strip() for t in types.replace(";", ",").split(",") if t.strip()]
+    meeting = Meeting(
+        name=name, slug=_text(row, "slug") or name.lower().replace(" ", "-"), days=days,
+        time=start, timezone=zone, end_time=parse_time(end) or "" if end else "",
+        location=_text(row, "location"), address=address, latitude=latitude,
+        longitude=longitude, conference_url=_text(row, "conference_url"),
+        conference_url_notes=_text(row, "conference_url_notes"),
+        conference_phone=_text(row, "conference_phone"), types=tuple(map(str, types)),
+        notes=_text(row, "notes"), url=_text(row, "url"), source=where)
+    if not meeting.in_person and not meeting.online:
+        raise BadRow("latitude", "no place and no online link: nobody could join it")
+    return meeting
+
+
+def _days(value: Any) -> tuple[int, ...]:
+    items = value if isinstance(value, list) else str(value if value is not None else "").replace(
+        ";", ",").split(",")
+    days: list[int] = []
+    for item in items:
+        text = str(item).strip().lower()
+        if text.isdigit() and 0 <= int(text) <= 6:
+            days.append(int(text))
+        elif text[:3] in {d[:3] for d in DAY_NAMES} and text:
+            days.append([d[:3] for d in DAY_NAMES].index(text[:3]))
+        elif text:
+            raise BadRow("day", f"'{item}' is not a day (0 = Sunday ... 6 = Saturday, or a name)")
+    if not days:
+        raise BadRow("day", "missing")
+    return tuple(sorted(set(days)))
+
+
+def _coordinate(row: dict[str, Any], key: str, limit: float) -> float | None:
+    text = _text(row, key)
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise BadRow(key, f"'{text}' is not a number") from None
+    if not -limit <= value <= limit:
+        raise BadRow(key, f"{value} is out of range")
+    return value

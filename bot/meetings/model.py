@@ -1,0 +1,59 @@
+"""A weekly meeting, and when it next takes place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+# Meeting Guide numbers days from Sunday: 0 = Sunday ... 6 = Saturday.
+DAY_NAMES = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+
+
+@dataclass(frozen=True, slots=True)
+class Meeting:
+    name: str
+    slug: str
+    days: tuple[int, ...]  # 0 = Sunday ... 6 = Saturday
+    time: str  # "HH:MM", local to `timezone`
+    timezone: str
+    end_time: str = ""
+    location: str = ""  # the venue's name
+    address: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    conference_url: str = ""
+    conference_url_notes: str = ""
+    conference_phone: str = ""
+    types: tuple[str, ...] = ()
+    notes: str = ""
+    url: str = ""
+    source: str = ""  # file:row, for messages about it
+
+    @property
+    def in_person(self) -> bool:
+        return self.latitude is not None and self.longitude is not None and \
+            "TC" not in self.types  # TC: temporarily closed in person
+
+    @property
+    def online(self) -> bool:
+        return bool(self.conference_url or self.conference_phone)
+
+
+def next_start(meeting: Meeting, now: datetime) -> datetime:
+    """When the meeting next starts (aware, in its own zone), from `now` on; DST-correct:
+    the wall-clock time is kept across a change."""
+    zone = ZoneInfo(meeting.timezone)
+    local_now = now.astimezone(zone)
+    hour, minute = (int(part) for part in meeting.time.split(":"))
+    for offset in range(8):
+        day: date = local_now.date() + timedelta(days=offset)
+        weekday = (day.weekday() + 1) % 7  # Python's Monday = 0 -> Meeting Guide's Sunday = 0
+        if weekday not in meeting.days:
+            continue
+        # zoneinfo keeps the wall-clock time across a DST change (in a skipped hour it moves
+        # the meeting an hour on, as a clock on the wall would).
+        start = datetime.combine(day, time(hour, minute), tzinfo=zone)
+        if start >= local_now:
+            return start
+    raise ValueError(f"{meeting.name} has no meeting day")  # loader refuses empty days
