@@ -6,6 +6,7 @@ build_app has no side effects beyond opening the database it is told to; channel
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -16,10 +17,15 @@ from bot.dialog.loader import load_catalog
 from bot.dialog.registry import Registry, default_registry
 from bot.dialog.spec import Catalog
 from bot.dispatch import Deliver, Dispatcher
+from bot.meetings.load import EXAMPLE, load_files
+from bot.meetings.search import MeetingIndex
 from bot.nudges import NudgeScheduler
 from bot.scheduler import FollowUpScheduler
 from bot.storage.base import Store
 from bot.storage.sqlite import SqliteStore
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -69,7 +75,13 @@ class App:
 def build_app(config: Config, *, store: Store | None = None, clock: Clock | None = None,
               registry: Registry | None = None) -> App:
     """Raises DialogError if the dialogs are invalid, before touching the database."""
-    registry = registry or default_registry(config.crisis.numbers, config.timezone)
+    if registry is None:
+        meetings, problems = load_files(config.meetings.sources or [EXAMPLE], config.timezone)
+        for problem in problems:  # a bad row is reported and skipped; the rest loads
+            log.warning("meeting list: %s", problem)
+        registry = default_registry(config.crisis.numbers, config.timezone,
+                                    MeetingIndex(meetings), config.helpline,
+                                    config.meetings.country)
     catalog = load_catalog(config.dialogs_path, registry)
     store = store if store is not None else SqliteStore(config.db_path)
     clock = clock or SystemClock()

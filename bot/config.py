@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from bot.dialog.hints import did_you_mean
+from bot.meetings.helpline import parse_hours
 from bot.errors import ConfigError
 
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
@@ -81,6 +82,22 @@ class CheckinsConfig:
 
 
 @dataclass(frozen=True)
+class MeetingsConfig:
+    # Meeting Guide JSON files, or our CSV/YAML. Empty: the example list that ships with the
+    # bot (real-looking, not real: replace it with your own).
+    sources: tuple[str, ...] = ()
+    country: str = "GB"  # preferred when a place name exists in several countries
+
+
+@dataclass(frozen=True)
+class HelplineConfig:
+    name: str = "Our helpline"
+    phone: str = "0800 246 1509"
+    hours: str = "Mon-Fri 09:00-17:00"  # or "24/7"; in `timezone`
+    website: str = ""
+
+
+@dataclass(frozen=True)
 class CrisisNumber:
     label: str
     number: str
@@ -111,6 +128,8 @@ class Config:
     dialogs: DialogsConfig = field(default_factory=DialogsConfig)
     followups: FollowUpsConfig = field(default_factory=FollowUpsConfig)
     checkins: CheckinsConfig = field(default_factory=CheckinsConfig)
+    meetings: MeetingsConfig = field(default_factory=MeetingsConfig)
+    helpline: HelplineConfig = field(default_factory=HelplineConfig)
     crisis: CrisisConfig = field(default_factory=CrisisConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     source: str = field(default="(defaults)", compare=False)
@@ -213,6 +232,8 @@ def _relative_paths(config: Config, base: Path | None) -> Config:
         config,
         storage=dataclasses.replace(config.storage, path=fix(config.storage.path)),
         dialogs=dataclasses.replace(config.dialogs, path=fix(config.dialogs.path)),
+        meetings=dataclasses.replace(config.meetings,
+                                     sources=tuple(fix(s) for s in config.meetings.sources)),
     )
 
 
@@ -236,6 +257,10 @@ def _check(config: Config) -> None:
         raise ConfigError(config.source, "telegram.webhook.port", "must be 1-65535")
     if config.telegram.max_messages_per_second < 0:
         raise ConfigError(config.source, "telegram.max_messages_per_second", "must be 0 or more")
+    try:
+        parse_hours(config.helpline.hours)
+    except ValueError as exc:
+        raise ConfigError(config.source, "helpline.hours", str(exc)) from None
     if not config.crisis.numbers:
         raise ConfigError(config.source, "crisis.numbers", "list at least one number to call")
     if config.checkins.grace_minutes < 0:

@@ -28,6 +28,16 @@ class Location:
 
 
 @dataclass(frozen=True, slots=True)
+class Venue:
+    """A place shown on a map, with its name and address (Telegram's sendVenue)."""
+
+    latitude: float
+    longitude: float
+    title: str
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
 class Incoming:
     """One event for one user. Build it with the class methods below."""
 
@@ -89,4 +99,5 @@ class Outgoing:
     buttons: tuple[Button, ...] = ()
     photo: bytes | None = None
     location: Location | None = None
+    venue: Venue | None = None
     expect: str | None = None  # the typed answer the step waits for: text, number, location

@@ -60,6 +60,8 @@ class ConsoleChat:
             if reply.location:
                 self._print(f"bot> [location {reply.location.latitude}, "
                             f"{reply.location.longitude}]")
+            if reply.venue:
+                self._print(f"bot> [map: {reply.venue.title}, {reply.venue.address}]")
             if reply.photo:
                 self._print(f"bot> [picture, {len(reply.photo)} bytes]")
             for number, button in enumerate(reply.buttons, 1):

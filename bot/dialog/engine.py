@@ -28,7 +28,7 @@ from bot.dialog.machine import (
     intent_trigger,
     timer_trigger,
 )
-from bot.dialog.registry import Fact, Picture, Registry
+from bot.dialog.registry import Fact, FactContext, Picture, Registry, VenueFact
 from bot.dialog.render import fill, to_html
 from bot.dialog.spec import (
     BEGIN,
@@ -121,6 +121,7 @@ class Engine:
         self.clock = clock
         self.facts: Mapping[str, Fact] = registry.facts
         self.pictures: Mapping[str, Picture] = registry.pictures
+        self.venues: Mapping[str, VenueFact] = registry.venues
         self.timers = timers
         self.followup_grace = followup_grace
         self.messages = catalog.messages
@@ -420,9 +421,12 @@ class Engine:
                 user_id: int, last_only: bool = False) -> list[Outgoing]:
         values = self._values(answers, state.say, user_id)
         texts = [to_html(t, values) for t in state.say]
-        now = self.clock.now()
-        pictures = [Outgoing(photo=self.pictures[state.photo](self.store, user_id, now))] \
+        context = FactContext(self.store, user_id, self.clock.now(), answers)
+        pictures = [Outgoing(photo=self.pictures[state.photo](context))] \
             if state.photo and not last_only else []
+        venue = self.venues[state.venue](context) if state.venue and not last_only else None
+        if venue is not None:
+            pictures.append(Outgoing(venue=venue))
         if last_only:
             texts = texts[-1:]
         buttons = tuple(Button(fill(b.label, answers, escape=False), state.button_data(
@@ -448,8 +452,8 @@ class Engine:
         used = [name for name in self.facts if any(f"{{{name}" in t for t in texts)]
         if not used:
             return answers
-        now = self.clock.now()
-        return {**answers, **{name: self.facts[name](self.store, user_id, now) for name in used}}
+        context = FactContext(self.store, user_id, self.clock.now(), answers)
+        return {**answers, **{name: self.facts[name](context) for name in used}}
 
     def _say(self, step: _Step, key: str, **values: Any) -> None:
         step.replies.append(Outgoing(to_html(self.messages[key], values)))

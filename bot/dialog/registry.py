@@ -9,14 +9,17 @@ never through a module-level singleton. Each entry also checks its own arguments
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import places, progress
-from bot.config import UK_CRISIS_NUMBERS, CrisisNumber
+from bot.meetings import facts as meeting_facts
+from bot.meetings.load import example_index
+from bot.meetings.search import MeetingIndex
+from bot.config import UK_CRISIS_NUMBERS, CrisisNumber, HelplineConfig
 from bot.dialog.hints import did_you_mean
 from bot.dialog.spec import DialogSpec
 from bot.dialog.turn import (
@@ -30,6 +33,7 @@ from bot.dialog.turn import (
     Turn,
 )
 from bot.reminders import next_due, parse_request
+from bot.events import Venue
 from bot.storage.base import CheckinEntry, Store, UrgeEntry
 
 KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
@@ -66,11 +70,22 @@ class Entry:
     saves: Callable[[Any], list[str]] = _no_targets
 
 
-# A value computed for messages, e.g. {crisis_numbers} or {urge_log}:
-# (store, user id, now) -> text.
-Fact = Callable[[Store, int, datetime], str]
-# A picture a step can send (`photo:`), e.g. the progress chart: (store, user id, now) -> PNG.
-Picture = Callable[[Store, int, datetime], bytes]
+@dataclass(frozen=True, slots=True)
+class FactContext:
+    """What a fact, a picture or a venue may look at: read-only."""
+
+    store: Store
+    user_id: int
+    now: datetime
+    answers: Mapping[str, Any]
+
+
+# A value computed for messages, e.g. {crisis_numbers} or {urge_log}.
+Fact = Callable[[FactContext], str]
+# A picture a step can send (`photo:`), e.g. the progress chart (PNG bytes).
+Picture = Callable[[FactContext], bytes]
+# A place a step can send on a map (`venue:`), e.g. the nearest meeting; None: nothing to show.
+VenueFact = Callable[[FactContext], Venue | None]
 
 
 @dataclass
@@ -79,6 +94,7 @@ class Registry:
     conditions: dict[str, Entry] = field(default_factory=dict)
     facts: dict[str, Fact] = field(default_factory=dict)
     pictures: dict[str, Picture] = field(default_factory=dict)
+    venues: dict[str, VenueFact] = field(default_factory=dict)
 
     def action(self, name: str, *, check: Check = _no_check,
                targets: Callable[[Any], list[str]] = _no_targets,
@@ -240,17 +256,22 @@ def _format_numbers(numbers: tuple[CrisisNumber, ...]) -> str:
 
 
 def default_registry(crisis_numbers: tuple[CrisisNumber, ...] = UK_CRISIS_NUMBERS,
-                     timezone: str = "UTC") -> Registry:
-    """A fresh registry with smart-coach's built-in actions, conditions and facts."""
+                     timezone: str = "UTC", meetings: MeetingIndex | None = None,
+                     helpline: HelplineConfig | None = None,
+                     country: str = "GB") -> Registry:
+    """A fresh registry with smart-coach's built-in actions, conditions and facts. Without a
+    meeting index, the example list that ships with the bot is used."""
     reg = Registry()
     zone = ZoneInfo(timezone)
+    meeting_facts.register(reg, meetings or example_index(), helpline or HelplineConfig(),
+                           timezone, country)
 
-    def crisis_text(store: Store, user_id: int, now: datetime) -> str:
+    def crisis_text(ctx: FactContext) -> str:
         return _format_numbers(crisis_numbers)
 
-    def urge_log(store: Store, user_id: int, now: datetime) -> str:
+    def urge_log(ctx: FactContext) -> str:
         lines = []
-        for urge in store.urges(user_id, limit=7):
+        for urge in ctx.store.urges(ctx.user_id, limit=7):
             when = urge.at.astimezone(zone).strftime("%a %d %b, %H:%M")
             strength = " → ".join(str(s) for s in (urge.strength_before, urge.strength_after)
                                   if s is not None)
@@ -259,26 +280,26 @@ def default_registry(crisis_numbers: tuple[CrisisNumber, ...] = UK_CRISIS_NUMBER
             lines.append("• " + " · ".join(p for p in parts if p))
         return "\n".join(lines) or "(nothing logged yet)"
 
-    def local_today(store: Store, user_id: int, now: datetime) -> date:
-        user_zone = store.load_user(user_id).timezone
-        return now.astimezone(ZoneInfo(user_zone) if user_zone else zone).date()
+    def local_today(ctx: FactContext) -> date:
+        user_zone = ctx.store.load_user(ctx.user_id).timezone
+        return ctx.now.astimezone(ZoneInfo(user_zone) if user_zone else zone).date()
 
-    def reminder_setting(store: Store, user_id: int, now: datetime) -> str:
-        reminder = store.reminder(user_id)
+    def reminder_setting(ctx: FactContext) -> str:
+        reminder = ctx.store.reminder(ctx.user_id)
         if reminder is None:
             return "off"
         return f"every day at {reminder.local_time} ({reminder.zone})"
 
-    def progress_summary(store: Store, user_id: int, now: datetime) -> str:
-        today = local_today(store, user_id, now)
+    def progress_summary(ctx: FactContext) -> str:
+        today = local_today(ctx)
         since = today - timedelta(days=progress.DAYS - 1)
-        return progress.summary(store.checkins(user_id, since), store.urges(user_id, 100),
-                                today)
+        return progress.summary(ctx.store.checkins(ctx.user_id, since),
+                                ctx.store.urges(ctx.user_id, 100), today)
 
-    def progress_chart(store: Store, user_id: int, now: datetime) -> bytes:
-        today = local_today(store, user_id, now)
+    def progress_chart(ctx: FactContext) -> bytes:
+        today = local_today(ctx)
         since = today - timedelta(days=progress.DAYS - 1)
-        return progress.chart(store.checkins(user_id, since), today)
+        return progress.chart(ctx.store.checkins(ctx.user_id, since), today)
 
     reg.facts["crisis_numbers"] = crisis_text
     reg.facts["urge_log"] = urge_log

@@ -54,6 +54,7 @@ class StateSpec:
     do: tuple[Call, ...] = ()
     end: bool = False
     photo: str | None = None  # a registered picture sent before the messages
+    venue: str | None = None  # a registered place sent on a map before the messages
 
     @property
     def waits(self) -> bool:

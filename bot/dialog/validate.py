@@ -202,6 +202,10 @@ def _check_dialog(dialog: DialogSpec, parsed: Parsed, registry: Registry, ctx: C
         for intent, dest in state.on.items():
             target(dest, parsed.line(("states", state.name, "on", intent)),
                    f"{here}, on '{intent}'")
+        if state.venue and state.venue not in registry.venues:
+            problems.append(Problem(dialog.file, state.line, f"{here}: unknown venue "
+                                    f"'{state.venue}'{_suggest(state.venue, registry.venues)} "
+                                    f"(known: {', '.join(sorted(registry.venues))})"))
         if state.photo and state.photo not in registry.pictures:
             problems.append(Problem(dialog.file, state.line, f"{here}: unknown picture "
                                     f"'{state.photo}'{_suggest(state.photo, registry.pictures)} "

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,6 +16,7 @@ import yaml
 
 from bot.errors import Problem
 from bot.meetings.model import DAY_NAMES, Meeting
+from bot.meetings.search import MeetingIndex
 from bot.reminders import parse_time
 
 
@@ -22,6 +24,16 @@ class BadRow(Exception):
     def __init__(self, field: str, why: str):
         super().__init__(f"{field}: {why}")
         self.field = field
+
+
+EXAMPLE = Path(__file__).resolve().parent / "example_meetings.json"
+
+
+@cache
+def example_index() -> MeetingIndex:
+    """The example list that ships with the bot (for a first try, and for validation)."""
+    meetings, _ = load_files([EXAMPLE], "Europe/London")
+    return MeetingIndex(meetings)
 
 
 def load_files(paths: Iterable[str | Path], default_zone: str) -> tuple[list[Meeting],

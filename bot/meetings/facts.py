@@ -1,0 +1,145 @@
+"""What the meeting and helpline dialogs can use: the `find_meetings` and `more_meetings`
+actions, the facts {meetings_nearby}, {online_meetings}, {helpline}, the venue
+nearest_meeting, and the condition helpline_open."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from bot.config import HelplineConfig
+from bot.events import Venue
+from bot.meetings.helpline import is_open, next_opening, parse_hours
+from bot.meetings.model import Meeting, next_start
+from bot.meetings.search import MeetingIndex
+from bot.places import find_places
+
+if TYPE_CHECKING:
+    from bot.dialog.registry import FactContext, Registry
+    from bot.dialog.turn import Turn
+
+PAGE = 4  # meetings per message
+WITHIN_KM = 40.0
+
+
+def _when(start: datetime, zone: ZoneInfo) -> str:
+    local = start.astimezone(zone)
+    return local.strftime("%a %d %b, %H:%M")
+
+
+def _zone(ctx_store: Any, user_id: int, default: ZoneInfo) -> ZoneInfo:
+    user_zone = ctx_store.load_user(user_id).timezone
+    return ZoneInfo(user_zone) if user_zone else default
+
+
+def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timezone: str,
+             country: str) -> None:
+    default_zone = ZoneInfo(timezone)
+    hours = parse_hours(helpline.hours)
+
+    def results(answers: Any) -> list[tuple[Meeting, float]]:
+        lat, lon = answers.get("meeting.lat"), answers.get("meeting.lon")
+        if lat is None or lon is None:
+            return []
+        return index.nearest(float(lat), float(lon), count=PAGE * 5, within_km=WITHIN_KM)
+
+    def meetings_nearby(ctx: FactContext) -> str:
+        zone = _zone(ctx.store, ctx.user_id, default_zone)
+        page = int(ctx.answers.get("meeting.page", 0) or 0)
+        found = results(ctx.answers)[page * PAGE:(page + 1) * PAGE]
+        if not found:
+            return "(no more meetings within 40 km)"
+        lines = []
+        for number, (meeting, km) in enumerate(found, start=page * PAGE + 1):
+            place = ", ".join(p for p in (meeting.location, meeting.address) if p)
+            lines.append(f"{number}. {meeting.name} ({km:.1f} km)\n"
+                         f"   Next: {_when(next_start(meeting, ctx.now), zone)}\n   {place}")
+        return "\n\n".join(lines)
+
+    def online_meetings(ctx: FactContext) -> str:
+        zone = _zone(ctx.store, ctx.user_id, default_zone)
+        lines = []
+        for meeting, start in index.next_online(ctx.now, count=PAGE):
+            join = meeting.conference_url or meeting.conference_phone
+            notes = f" ({meeting.conference_url_notes})" if meeting.conference_url_notes else ""
+            lines.append(f"• {meeting.name}\n   {_when(start, zone)} your time\n   "
+                         f"{join}{notes}")
+        return "\n\n".join(lines) or "(no online meetings listed)"
+
+    def nearest_meeting(ctx: FactContext) -> Venue | None:
+        found = results(ctx.answers)
+        if not found:
+            return None
+        meeting = found[0][0]
+        assert meeting.latitude is not None and meeting.longitude is not None
+        return Venue(meeting.latitude, meeting.longitude, meeting.name,
+                     ", ".join(p for p in (meeting.location, meeting.address) if p))
+
+    def helpline_text(ctx: FactContext) -> str:
+        parts = [f"{helpline.name}: {helpline.phone}", f"Open: {helpline.hours}"]
+        if helpline.website:
+            parts.append(helpline.website)
+        return "\n".join(parts)
+
+    def helpline_next(ctx: FactContext) -> str:
+        if hours is None:
+            return "any time"
+        return next_opening(hours, ctx.now.astimezone(default_zone)).strftime("%A at %H:%M")
+
+    reg.facts["meetings_nearby"] = meetings_nearby
+    reg.facts["online_meetings"] = online_meetings
+    reg.facts["helpline"] = helpline_text
+    reg.facts["helpline_opens"] = helpline_next
+    reg.venues["nearest_meeting"] = nearest_meeting
+
+    def check_place(args: Any, ctx: Any) -> list[str]:
+        if not isinstance(args, dict) or set(args) != {"place"}:
+            return ["expects {place: answer key}"]
+        return []
+
+    @reg.action("find_meetings", check=check_place,
+                saves=lambda a: ["meeting.status", "meeting.where", "meeting.lat",
+                                 "meeting.lon", "meeting.options", "meeting.page"])
+    def find_meetings(turn: Turn, args: dict[str, str]) -> None:
+        """Look up the place in an answer (a shared location or a place name) and set
+        meeting.status: found, none (no in-person meeting within 40 km), ambiguous
+        (meeting.options lists the candidates) or unknown."""
+        given = turn.answers.get(args["place"])
+        answers = turn.answers
+        answers["meeting.page"] = 0
+        if isinstance(given, dict) and "latitude" in given:
+            lat, lon, where = float(given["latitude"]), float(given["longitude"]), "you"
+        else:
+            places = find_places(str(given or ""), country)
+            same = [p for p in places if p.country == country and p.name == places[0].name] \
+                if places else []
+            if not places:
+                answers["meeting.status"] = "unknown"
+                return
+            if len(same) > 1 and "," not in str(given):
+                answers["meeting.status"] = "ambiguous"
+                answers["meeting.options"] = " or ".join(f'"{p.label}"' for p in same[:3])
+                return
+            best = places[0]
+            lat, lon, where = best.latitude, best.longitude, best.label
+        answers["meeting.lat"], answers["meeting.lon"], answers["meeting.where"] = lat, lon, where
+        found = index.nearest(lat, lon, count=1, within_km=WITHIN_KM)
+        answers["meeting.status"] = "found" if found else "none"
+
+    @reg.action("more_meetings", check=lambda a, c: [] if a is None else ["takes no arguments"],
+                saves=lambda a: ["meeting.page"])
+    def more_meetings(turn: Turn, args: None) -> None:
+        """The next page of nearby meetings."""
+        turn.answers["meeting.page"] = int(turn.answers.get("meeting.page", 0) or 0) + 1
+
+    @reg.condition("more_meetings")
+    def has_more(turn: Turn, args: Any) -> bool:
+        """True while there are more nearby meetings to show than shown so far."""
+        page = int(turn.answers.get("meeting.page", 0) or 0)
+        return len(results(turn.answers)) > (page + 1) * PAGE
+
+    @reg.condition("helpline_open")
+    def helpline_open(turn: Turn, args: Any) -> bool:
+        """True while the helpline is open (its hours, in the configured time zone)."""
+        return is_open(hours, turn.now.astimezone(default_zone))
