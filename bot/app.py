@@ -24,7 +24,6 @@ from bot.scheduler import FollowUpScheduler
 from bot.storage.base import Store
 from bot.storage.sqlite import SqliteStore
 
-
 log = logging.getLogger(__name__)
 
 

@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from bot.dialog.hints import did_you_mean
-from bot.meetings.helpline import parse_hours
 from bot.errors import ConfigError
+from bot.meetings.helpline import parse_hours
 
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 WEBHOOK_SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"

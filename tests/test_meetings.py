@@ -113,3 +113,106 @@ def test_online_meetings_by_next_start() -> None:
     starts = [start for _, start in upcoming]
     assert starts == sorted(starts)
     assert upcoming[0][0].name == "SMART Recovery Online: Lunchtime"
+
+
+# -- place names, the helpline's hours, the dialogs --------------------------------------------
+
+def test_place_names_with_typos_and_ambiguity() -> None:
+    from bot.places import find_places
+
+    assert find_places("Leeds")[0].label == "Leeds, England"
+    assert find_places("Manchestr")[0].label == "Manchester, England"  # a typo
+    assert find_places("birmingam")[0].label == "Birmingham, England"
+    newport = [p.label for p in find_places("Newport")]
+    assert newport[:2] == ["Newport, Wales", "Newport, England"]  # two in Britain: ambiguous
+    assert [p.label for p in find_places("Newport, Wales")] == ["Newport, Wales"]
+    assert find_places("Newport, US")[0].country == "US"
+    assert find_places("Xyzzyville") == []
+
+
+def test_helpline_hours() -> None:
+    from zoneinfo import ZoneInfo
+
+    from bot.meetings.helpline import is_open, next_opening, parse_hours
+
+    hours = parse_hours("Mon-Fri 09:00-17:00; Sat 10:00-14:00")
+    london = ZoneInfo("Europe/London")
+    assert hours is not None
+    assert is_open(hours, datetime(2026, 11, 27, 9, 0, tzinfo=london))  # Friday 9:00
+    assert not is_open(hours, datetime(2026, 11, 27, 17, 0, tzinfo=london))
+    assert next_opening(hours, datetime(2026, 11, 27, 17, 0, tzinfo=london)) == datetime(
+        2026, 11, 28, 10, 0, tzinfo=london)  # Saturday 10:00
+    assert next_opening(hours, datetime(2026, 11, 28, 15, 0, tzinfo=london)) == datetime(
+        2026, 11, 30, 9, 0, tzinfo=london)  # over Sunday to Monday
+    assert parse_hours("24/7") is None and is_open(None, datetime.now(london))
+    import pytest
+
+    with pytest.raises(ValueError, match="'Mondays 9-5' is not like 'Mon-Fri 09:00-17:00'"):
+        parse_hours("Mondays 9-5")
+
+
+def test_a_bad_helpline_in_config_names_the_key(tmp_path: Path) -> None:
+    import pytest
+
+    from bot.config import load_config
+    from bot.errors import ConfigError
+
+    path = tmp_path / "c.yaml"
+    path.write_text("helpline: {hours: 'weekdays'}\n")
+    with pytest.raises(ConfigError, match="helpline.hours: 'weekdays' is not like"):
+        load_config(path, env={})
+
+
+def chat_at(dialogs_dir: Path, when: datetime):  # type: ignore[no-untyped-def]
+    from bot.clock import FakeClock
+    from bot.testing import ChatClient
+
+    return ChatClient(dialogs_dir, clock=FakeClock(when))
+
+
+def test_the_meeting_flow_from_a_shared_location(dialogs_dir: Path) -> None:
+    chat = chat_at(dialogs_dir, datetime(2026, 11, 27, 12, 0, tzinfo=UTC))  # Friday noon
+    chat.send("is there a meeting near me?")
+    assert chat.replies[-1].expect == "location"
+    chat.share_location(51.5074, -0.1278)
+    venue = chat.replies[0].venue
+    assert venue is not None and venue.title == "SMART Recovery Westminster"
+    listing = chat.texts[0]
+    assert listing.startswith("Meetings near you, nearest first")
+    assert "1. SMART Recovery Westminster (0.6 km)\n   Next: Mon 30 Nov, 18:30" in listing
+    assert chat.buttons == ["More meetings", "Online meetings", "That's fine"]
+    chat.press("More meetings")
+    assert chat.texts[0].startswith("5. ")
+    chat.press("Online meetings")
+    assert "SMART Recovery Online: Lunchtime\n   Fri 27 Nov, 12:30 your time" in chat.text
+
+
+def test_meetings_by_place_name_typo_ambiguity_and_nothing_near(dialogs_dir: Path) -> None:
+    chat = chat_at(dialogs_dir, datetime(2026, 11, 27, 12, 0, tzinfo=UTC))
+    chat.send("meetings in manchester")  # the intent opens the dialog; then the place
+    chat.send("Manchestr")
+    assert chat.texts[0].startswith("Meetings near Manchester, England")
+    assert "1. SMART Recovery Manchester Central" in chat.texts[0]
+    chat.send("/meeting")
+    chat.send("Newport")
+    assert chat.texts == ['There\'s more than one of those: "Newport, Wales" or "Newport, '
+                          'England". Which one? Type it like that.']
+    chat.send("Newport, Wales")
+    assert "1. SMART Recovery Newport (Wales)" in chat.texts[0]
+    chat.send("/meeting")
+    chat.send("Reykjavik")
+    assert chat.texts[0].startswith("I couldn't find an in-person meeting within 40 km")
+    assert chat.buttons == ["Online meetings", "The helpline", "Try another place"]
+    chat.press("The helpline")
+    assert "0800 246 1509" in chat.text
+
+
+def test_the_helpline_open_and_closed(dialogs_dir: Path) -> None:
+    open_chat = chat_at(dialogs_dir, datetime(2026, 11, 27, 10, 0, tzinfo=UTC))  # Friday
+    open_chat.send("what's the helpline number")
+    assert open_chat.texts == ["You can talk to someone now:\n\nOur helpline: 0800 246 1509\n"
+                               "Open: Mon-Fri 09:00-17:00"]
+    closed = chat_at(dialogs_dir, datetime(2026, 11, 28, 22, 0, tzinfo=UTC))  # Saturday night
+    closed.send("/helpline")
+    assert "It's closed right now and opens Monday at 09:00" in closed.text
+    assert "116 123" in closed.text  # what is open now

@@ -95,8 +95,8 @@ async def test_start_answers_with_inline_buttons_and_sets_the_menu(
                              ("Let's begin", "start|welcome|2")]
     assert first.params["parse_mode"] == "HTML"
     assert [c["command"] for c in emulator.commands] == [
-        "abc", "cba", "checkin", "goals", "help", "lapse", "place", "plan", "progress",
-        "reminder", "start", "urge", "urges", "vaci", "values", "cancel"]
+        "abc", "cba", "checkin", "goals", "help", "helpline", "lapse", "meeting", "place",
+        "plan", "progress", "reminder", "start", "urge", "urges", "vaci", "values", "cancel"]
 
 
 @pytest.mark.asyncio
@@ -310,3 +310,19 @@ async def test_an_unexpected_error_is_logged_by_update_id_and_apologised_for(
     assert apology.plain == "Sorry, something went wrong on my side. Please try again in a moment."
     assert f"update {update_id} failed: RuntimeError" in caplog.text
     assert "my private words" not in caplog.text
+
+
+@pytest.mark.asyncio
+async def test_the_nearest_meetings_from_a_shared_location(
+        emulator: BotApiEmulator, bot: TelegramChannel) -> None:
+    emulator.user_sends(20, "/meeting")
+    (ask,) = await emulator.wait_for(20, 1)
+    assert ask.params["reply_markup"]["keyboard"][0][0]["request_location"] is True
+    emulator.user_shares_location(20, 51.5074, -0.1278)  # central London
+    messages = await emulator.wait_for(20, 4)
+    venue, listing, more = messages[1:4]
+    assert venue.method == "sendVenue" and venue.params["title"] == "SMART Recovery Westminster"
+    assert listing.plain.startswith("Meetings near you, nearest first")
+    assert "London" in listing.plain and "Manchester" not in listing.plain
+    assert [label for label, _ in more.buttons] == ["More meetings", "Online meetings",
+                                                    "That's fine"]

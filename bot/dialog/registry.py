@@ -16,9 +16,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import places, progress
-from bot.meetings import facts as meeting_facts
-from bot.meetings.load import example_index
-from bot.meetings.search import MeetingIndex
 from bot.config import UK_CRISIS_NUMBERS, CrisisNumber, HelplineConfig
 from bot.dialog.hints import did_you_mean
 from bot.dialog.spec import DialogSpec
@@ -32,8 +29,11 @@ from bot.dialog.turn import (
     StartDialog,
     Turn,
 )
-from bot.reminders import next_due, parse_request
 from bot.events import Venue
+from bot.meetings import facts as meeting_facts
+from bot.meetings.load import example_index
+from bot.meetings.search import MeetingIndex
+from bot.reminders import next_due, parse_request
 from bot.storage.base import CheckinEntry, Store, UrgeEntry
 
 KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
