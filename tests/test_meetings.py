@@ -189,10 +189,15 @@ def test_the_meeting_flow_from_a_shared_location(dialogs_dir: Path) -> None:
 
 def test_meetings_by_place_name_typo_ambiguity_and_nothing_near(dialogs_dir: Path) -> None:
     chat = chat_at(dialogs_dir, datetime(2026, 11, 27, 12, 0, tzinfo=UTC))
-    chat.send("meetings in manchester")  # the intent opens the dialog; then the place
-    chat.send("Manchestr")
+    chat.send("meetings in Manchester")  # the place in the request is used straight away
     assert chat.texts[0].startswith("Meetings near Manchester, England")
     assert "1. SMART Recovery Manchester Central" in chat.texts[0]
+    chat.send("/meeting")
+    chat.send("Manchestr")  # a typo
+    assert chat.texts[0].startswith("Meetings near Manchester, England")
+    chat.send("/cancel")
+    chat.send("is there a meeting near me?")  # no place: it asks
+    assert chat.texts[0].startswith("Where are you?")
     chat.send("/meeting")
     chat.send("Newport")
     assert chat.texts == ['There\'s more than one of those: "Newport, Wales" or "Newport, '

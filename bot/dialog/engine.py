@@ -35,6 +35,7 @@ from bot.dialog.spec import (
     CLARIFY,
     COMMAND_ARGS,
     CRISIS_DIALOG,
+    INTENT_TEXT,
     NUDGE_DIALOG,
     SEPARATOR,
     Catalog,
@@ -171,6 +172,7 @@ class Engine:
                 # What followed the command ("/reminder 20:30 Europe/London") is an answer
                 # the dialog it opens can use.
                 step.answers[COMMAND_ARGS] = event.text
+                step.answers[INTENT_TEXT] = ""
                 self._command(step, event.command)
             case Kind.NUDGE:
                 if step.user.active and NUDGE_DIALOG in self.catalog.dialogs:
@@ -258,6 +260,8 @@ class Engine:
                 self._say(step, "invalid_number", min=_num(low), max=_num(high))
                 return
         guess = guess or self.understanding.intent(text)
+        # The words that opened a dialog ("meetings in Leeds") are an answer it can use.
+        step.answers[INTENT_TEXT] = text
         if guess.intent and self._route_intent(step, guess.intent):
             return
         if guess.alternatives:

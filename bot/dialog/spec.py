@@ -11,6 +11,7 @@ BEGIN = "_begin"  # hidden state every dialog starts from, so entering `start` f
 CRISIS_DIALOG = "crisis"  # opened, from any state, when a message signals a crisis
 NUDGE_DIALOG = "nudge"  # opened when the daily check-in is due
 COMMAND_ARGS = "command.args"  # the answer holding what followed the last /command
+INTENT_TEXT = "intent.text"  # the answer holding the free text that opened a dialog
 CLARIFY = "?"  # button data "?|intent": an answer to "did you mean ...?"
 SEPARATOR = "|"  # in button data: dialog|state|index
 

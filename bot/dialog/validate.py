@@ -24,7 +24,7 @@ from bot.nlu.understanding import Understanding
 
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for a button's callback_data
 RESERVED_COMMANDS = {"cancel"}
-ENGINE_KEYS = {"crisis.kind", "command.args"}  # answers the engine itself saves
+ENGINE_KEYS = {"crisis.kind", "command.args", "intent.text"}  # answers the engine saves
 EXIT_ACTIONS = {"end", "start", "resume"}
 # Words that label people or call addiction a disease (SMART Recovery's language).
 LABELS = [

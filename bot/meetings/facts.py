@@ -4,6 +4,7 @@ nearest_meeting, and the condition helpline_open."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -20,6 +21,10 @@ if TYPE_CHECKING:
     from bot.dialog.turn import Turn
 
 PAGE = 4  # meetings per message
+_PLACE = re.compile(r"\b(?:in|near|around|at|for)\s+([a-z][\w\s,'.-]*?)"
+                    r"(?:\s+(?:tonight|today|tomorrow|please|pls|this week))?[\s?!.]*$",
+                    re.IGNORECASE)
+_NOT_PLACES = {"me", "here", "my area", "the area", "my town", "town", "person", "the week"}
 WITHIN_KM = 40.0
 
 
@@ -126,6 +131,19 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
         answers["meeting.lat"], answers["meeting.lon"], answers["meeting.where"] = lat, lon, where
         found = index.nearest(lat, lon, count=1, within_km=WITHIN_KM)
         answers["meeting.status"] = "found" if found else "none"
+
+    @reg.action("place_in_text", check=lambda a, c: [] if isinstance(a, dict) and
+                set(a) == {"in", "save"} else ["expects {in: answer key, save: answer key}"],
+                saves=lambda a: [a["save"]])
+    def place_in_text(turn: Turn, args: dict[str, str]) -> None:
+        """The place named in a request ("meetings in Leeds", "any meeting near Newport,
+        Wales?"): saved when it is a known place, else the key is cleared."""
+        match = _PLACE.search(str(turn.answers.get(args["in"], "")))
+        place = match.group(1).strip(" ?!.") if match else ""
+        if place and place.lower() not in _NOT_PLACES and find_places(place, country):
+            turn.answers[args["save"]] = place
+        else:
+            turn.answers.pop(args["save"], None)
 
     @reg.action("more_meetings", check=lambda a, c: [] if a is None else ["takes no arguments"],
                 saves=lambda a: ["meeting.page"])
