@@ -221,3 +221,18 @@ def test_the_helpline_open_and_closed(dialogs_dir: Path) -> None:
     closed.send("/helpline")
     assert "It's closed right now and opens Monday at 09:00" in closed.text
     assert "116 123" in closed.text  # what is open now
+
+
+def test_postcode_districts_from_the_lists_own_addresses(dialogs_dir: Path) -> None:
+    meetings, _ = load_files([EXAMPLE], "Europe/London")
+    index = MeetingIndex(meetings)
+    ls9 = index.postcode("LS9")
+    assert ls9 is not None and ls9[2] == "LS9" and abs(ls9[0] - 53.798) < 0.01
+    area = index.postcode("ls12 3ab")  # no meeting in LS12: the LS area's centre
+    assert area is not None and area[2] == "LS12" and abs(area[0] - 53.80) < 0.01
+    assert index.postcode("ZZ9") is None and index.postcode("Leeds") is None
+    chat = chat_at(dialogs_dir, datetime(2026, 11, 27, 12, 0, tzinfo=UTC))
+    chat.send("/meeting")
+    chat.send("W1J 9LL")
+    assert chat.texts[0].startswith("Meetings near W1J, nearest first")
+    assert "1. SMART Recovery Westminster" in chat.texts[0]

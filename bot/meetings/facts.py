@@ -115,6 +115,8 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
         answers["meeting.page"] = 0
         if isinstance(given, dict) and "latitude" in given:
             lat, lon, where = float(given["latitude"]), float(given["longitude"]), "you"
+        elif (coded := index.postcode(str(given or ""))) is not None:
+            lat, lon, where = coded
         else:
             places = find_places(str(given or ""), country)
             same = [p for p in places if p.country == country and p.name == places[0].name] \

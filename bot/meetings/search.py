@@ -3,6 +3,8 @@ numpy over every meeting: 50,000 in well under 5 ms), and the next online ones."
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import datetime
 
 import numpy as np
@@ -10,6 +12,9 @@ import numpy as np
 from bot.meetings.model import Meeting, next_start
 
 EARTH_KM = 6371.0088
+# A UK postcode, or just its district ("LS9 8HQ", "LS9", "W1J", "SW1A 1AA").
+POSTCODE = re.compile(r"^\s*([A-Z]{1,2}\d[A-Z\d]?)(?:\s*\d[A-Z]{2})?\s*$", re.IGNORECASE)
+_IN_ADDRESS = re.compile(r"\b([A-Z]{1,2}\d[A-Z\d]?)\s+\d[A-Z]{2}\b")
 
 
 class MeetingIndex:
@@ -22,6 +27,23 @@ class MeetingIndex:
         self._lon = np.radians(np.array([m.longitude or 0.0 for m in self._in_person],
                                         dtype=np.float64))
         self._cos_lat = np.cos(self._lat)
+        self._districts = _centres(self._in_person, lambda d: d)
+        self._areas = _centres(self._in_person, lambda d: re.sub(r"\d.*", "", d))
+
+    def postcode(self, text: str) -> tuple[float, float, str] | None:
+        """Where a UK postcode or postcode district is, from the meeting list itself: the
+        centre of its meetings in that district, else in that postcode area ("LS" for
+        "LS12"). No gazetteer of postcodes ships on PyPI; the list's own addresses do."""
+        match = POSTCODE.match(text)
+        if not match:
+            return None
+        district = match.group(1).upper()
+        area = re.sub(r"\d.*", "", district)
+        for key, table in ((district, self._districts), (area, self._areas)):
+            if key in table:
+                lat, lon = table[key]
+                return lat, lon, district
+        return None
 
     def nearest(self, latitude: float, longitude: float, count: int = 5,
                 within_km: float = 50.0) -> list[tuple[Meeting, float]]:
@@ -43,3 +65,15 @@ class MeetingIndex:
         upcoming = [(m, next_start(m, now)) for m in self._online]
         upcoming.sort(key=lambda pair: pair[1])
         return upcoming[:count]
+
+
+def _centres(meetings: list[Meeting], key: Callable[[str], str]) -> dict[str, tuple[float, float]]:
+    """The mean position of the meetings in each postcode district (or area)."""
+    points: dict[str, list[tuple[float, float]]] = {}
+    for meeting in meetings:
+        match = _IN_ADDRESS.search(meeting.address.upper())
+        if match and meeting.latitude is not None and meeting.longitude is not None:
+            points.setdefault(key(match.group(1)), []).append((meeting.latitude,
+                                                               meeting.longitude))
+    return {k: (sum(p[0] for p in v) / len(v), sum(p[1] for p in v) / len(v))
+            for k, v in points.items()}
