@@ -84,6 +84,6 @@ def build_app(config: Config, *, store: Store | None = None, clock: Clock | None
     catalog = load_catalog(config.dialogs_path, registry)
     store = store if store is not None else SqliteStore(config.db_path)
     clock = clock or SystemClock()
-    engine = Engine(catalog, registry, store, clock,
+    engine = Engine(catalog, registry, store, clock, admins=frozenset(config.admin_ids),
                     followup_grace=timedelta(minutes=config.followups.grace_minutes))
     return App(config, catalog, store, engine, Dispatcher(engine), clock)

@@ -123,6 +123,7 @@ class LoggingConfig:
 @dataclass(frozen=True)
 class Config:
     timezone: str = "UTC"  # for users who have not told us theirs
+    admin_ids: tuple[int, ...] = ()  # Telegram user ids allowed /stats (counts, nothing personal)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     dialogs: DialogsConfig = field(default_factory=DialogsConfig)

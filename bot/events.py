@@ -100,4 +100,5 @@ class Outgoing:
     photo: bytes | None = None
     location: Location | None = None
     venue: Venue | None = None
+    document: tuple[str, bytes] | None = None  # (file name, content)
     expect: str | None = None  # the typed answer the step waits for: text, number, location

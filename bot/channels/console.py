@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from pathlib import Path
 from typing import TextIO
 
 from bot.app import App
@@ -60,6 +61,11 @@ class ConsoleChat:
             if reply.location:
                 self._print(f"bot> [location {reply.location.latitude}, "
                             f"{reply.location.longitude}]")
+            if reply.document:
+                name, content = reply.document
+                path = Path(name).resolve()
+                path.write_bytes(content)
+                self._print(f"bot> [file saved: {path}, {len(content)} bytes]")
             if reply.venue:
                 self._print(f"bot> [map: {reply.venue.title}, {reply.venue.address}]")
             if reply.photo:

@@ -28,7 +28,14 @@ from bot.dialog.machine import (
     intent_trigger,
     timer_trigger,
 )
-from bot.dialog.registry import Fact, FactContext, Picture, Registry, VenueFact
+from bot.dialog.registry import (
+    DocumentFact,
+    Fact,
+    FactContext,
+    Picture,
+    Registry,
+    VenueFact,
+)
 from bot.dialog.render import fill, to_html
 from bot.dialog.spec import (
     BEGIN,
@@ -46,6 +53,7 @@ from bot.dialog.turn import (
     CancelFollowUps,
     EndDialog,
     FollowUpRequest,
+    ForgetMe,
     RecordCheckin,
     ResumeDialog,
     SetReminder,
@@ -96,6 +104,7 @@ class _Step:
     cancel_dialogs: set[str] = field(default_factory=set)
     reminder: ReminderChange | None = None
     checkin: CheckinEntry | None = None
+    forget: bool = False
     cancel_followups: bool = False
     done_followup: int | None = None
     update_id: int | None = None
@@ -106,7 +115,7 @@ class _Step:
         return StepWrites(self.user, changed, set(before) - set(self.answers), self.journal,
                           self.followups, self.cancel_followups, self.done_followup,
                           self.update_id, self.urges, self.cancel_dialogs, self.reminder,
-                          self.checkin)
+                          self.checkin, self.forget)
 
 
 _MISSING = object()
@@ -115,7 +124,8 @@ _MISSING = object()
 class Engine:
     def __init__(self, catalog: Catalog, registry: Registry, store: Store, clock: Clock,
                  *, timers: Timers | None = None,
-                 followup_grace: timedelta = timedelta(hours=1)):
+                 followup_grace: timedelta = timedelta(hours=1),
+                 admins: frozenset[int] = frozenset()):
         self.catalog = catalog
         self.understanding = catalog.understanding
         self.store = store
@@ -123,6 +133,8 @@ class Engine:
         self.facts: Mapping[str, Fact] = registry.facts
         self.pictures: Mapping[str, Picture] = registry.pictures
         self.venues: Mapping[str, VenueFact] = registry.venues
+        self.documents: Mapping[str, DocumentFact] = registry.documents
+        self.admins = admins
         self.timers = timers
         self.followup_grace = followup_grace
         self.messages = catalog.messages
@@ -197,6 +209,12 @@ class Engine:
             step.user.settings.pop(PAUSED, None)
             step.cancel_followups = True
             self._say(step, "cancelled")
+            return
+        if command == "stats" and step.user.user_id in self.admins:
+            # Aggregate counts only; not in the command menu, and unknown to everyone else.
+            counts = self.store.stats()
+            lines = "\n".join(f"{name}: {number}" for name, number in counts.items())
+            step.replies.append(Outgoing(to_html(lines, {})))
             return
         dialog = self.catalog.by_command(command)
         if dialog is None:
@@ -385,6 +403,8 @@ class Engine:
                 step.reminder = self._reminder_change(step, effect)
             if isinstance(effect, RecordCheckin):
                 step.checkin = effect.entry
+            if isinstance(effect, ForgetMe):
+                step.forget = True
         starts = [e.name for e in turn.effects if isinstance(e, StartDialog)]
         resume = any(isinstance(e, ResumeDialog) for e in turn.effects)
         if arrived.end or starts or resume or any(isinstance(e, EndDialog) for e in turn.effects):
@@ -431,6 +451,8 @@ class Engine:
         venue = self.venues[state.venue](context) if state.venue and not last_only else None
         if venue is not None:
             pictures.append(Outgoing(venue=venue))
+        if state.document and not last_only:
+            pictures.append(Outgoing(document=self.documents[state.document](context)))
         if last_only:
             texts = texts[-1:]
         buttons = tuple(Button(fill(b.label, answers, escape=False), state.button_data(

@@ -146,7 +146,7 @@ def _state(name: str, body: dict[str, Any], parsed: Parsed) -> StateSpec:
         range=(float(rng[0]), float(rng[1])) if rng else None,
         save=body.get("save"), next=branches, on=dict(body.get("on", {})),
         do=_calls(body.get("do", ()), (*base, "do"), parsed), end=bool(body.get("end", False)),
-        photo=body.get("photo"), venue=body.get("venue"),
+        photo=body.get("photo"), venue=body.get("venue"), document=body.get("document"),
     )
 
 

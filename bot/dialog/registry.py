@@ -8,6 +8,7 @@ never through a module-level singleton. Each entry also checks its own arguments
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from bot.dialog.turn import (
     CancelFollowUps,
     EndDialog,
     FollowUpRequest,
+    ForgetMe,
     RecordCheckin,
     ResumeDialog,
     SetReminder,
@@ -86,6 +88,8 @@ Fact = Callable[[FactContext], str]
 Picture = Callable[[FactContext], bytes]
 # A place a step can send on a map (`venue:`), e.g. the nearest meeting; None: nothing to show.
 VenueFact = Callable[[FactContext], Venue | None]
+# A file a step can send (`document:`), e.g. the person's data export: (name, content).
+DocumentFact = Callable[[FactContext], tuple[str, bytes]]
 
 
 @dataclass
@@ -95,6 +99,7 @@ class Registry:
     facts: dict[str, Fact] = field(default_factory=dict)
     pictures: dict[str, Picture] = field(default_factory=dict)
     venues: dict[str, VenueFact] = field(default_factory=dict)
+    documents: dict[str, DocumentFact] = field(default_factory=dict)
 
     def action(self, name: str, *, check: Check = _no_check,
                targets: Callable[[Any], list[str]] = _no_targets,
@@ -301,6 +306,21 @@ def default_registry(crisis_numbers: tuple[CrisisNumber, ...] = UK_CRISIS_NUMBER
         since = today - timedelta(days=progress.DAYS - 1)
         return progress.chart(ctx.store.checkins(ctx.user_id, since), today)
 
+    def export_document(ctx: FactContext) -> tuple[str, bytes]:
+        data = {"exported_at": ctx.now.isoformat(timespec="seconds"),
+                "user_id": ctx.user_id, **ctx.store.export(ctx.user_id)}
+        return "smart-coach-data.json", json.dumps(data, indent=2, default=str).encode()
+
+    def export_summary(ctx: FactContext) -> str:
+        data = ctx.store.export(ctx.user_id)
+        names = {"answers": "answers", "journal": "journal entries", "urges": "urges logged",
+                 "checkins": "check-ins", "reminders": "daily check-in times",
+                 "followups": "follow-ups waiting"}
+        return "\n".join(f"• {label}: {len(data.get(table, []))}"
+                         for table, label in names.items())
+
+    reg.documents["export"] = export_document
+    reg.facts["export_summary"] = export_summary
     reg.facts["crisis_numbers"] = crisis_text
     reg.facts["urge_log"] = urge_log
     reg.facts["reminder_setting"] = reminder_setting
@@ -388,6 +408,11 @@ def default_registry(crisis_numbers: tuple[CrisisNumber, ...] = UK_CRISIS_NUMBER
     def cancel_follow_ups(turn: Turn, args: None) -> None:
         """Drop this dialog's pending follow-ups, e.g. a check-back from an earlier urge."""
         turn.effects.append(CancelFollowUps(turn.dialog.name))
+
+    @reg.action("forget_me", check=_check_none)
+    def forget_me(turn: Turn, args: None) -> None:
+        """Delete everything stored about this person, at the end of this step."""
+        turn.effects.append(ForgetMe())
 
     @reg.action("resume", check=_check_none)
     def resume(turn: Turn, args: None) -> None:

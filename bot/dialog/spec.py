@@ -56,6 +56,7 @@ class StateSpec:
     end: bool = False
     photo: str | None = None  # a registered picture sent before the messages
     venue: str | None = None  # a registered place sent on a map before the messages
+    document: str | None = None  # a registered file sent before the messages
 
     @property
     def waits(self) -> bool:

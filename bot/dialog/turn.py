@@ -59,8 +59,13 @@ class RecordCheckin:
     entry: CheckinEntry
 
 
+@dataclass(frozen=True, slots=True)
+class ForgetMe:
+    """Delete every row about the person (after this step's messages)."""
+
+
 Effect = (FollowUpRequest | StartDialog | EndDialog | ResumeDialog | CancelFollowUps
-          | SetReminder | RecordCheckin)
+          | SetReminder | RecordCheckin | ForgetMe)
 
 
 @dataclass(eq=False)

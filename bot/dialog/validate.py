@@ -202,6 +202,10 @@ def _check_dialog(dialog: DialogSpec, parsed: Parsed, registry: Registry, ctx: C
         for intent, dest in state.on.items():
             target(dest, parsed.line(("states", state.name, "on", intent)),
                    f"{here}, on '{intent}'")
+        if state.document and state.document not in registry.documents:
+            problems.append(Problem(dialog.file, state.line, f"{here}: unknown document "
+                                    f"'{state.document}' (known: "
+                                    f"{', '.join(sorted(registry.documents))})"))
         if state.venue and state.venue not in registry.venues:
             problems.append(Problem(dialog.file, state.line, f"{here}: unknown venue "
                                     f"'{state.venue}'{_suggest(state.venue, registry.venues)} "

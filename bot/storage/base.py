@@ -119,6 +119,7 @@ class StepWrites:
     cancel_dialogs: set[str] = field(default_factory=set)  # drop these dialogs' follow-ups
     reminder: ReminderChange | None = None
     checkin: CheckinEntry | None = None
+    forget: bool = False  # delete everything about the person instead of saving
 
 
 class Store(Protocol):
@@ -170,5 +171,13 @@ class Store(Protocol):
         ...
 
     def nudge_sent(self, user_id: int) -> None: ...
+
+    def export(self, user_id: int) -> dict[str, Any]:
+        """Everything stored about the person, as plain data (for /export)."""
+        ...
+
+    def stats(self) -> dict[str, int]:
+        """Aggregate counts, nothing personal (for admins' /stats)."""
+        ...
 
     def close(self) -> None: ...

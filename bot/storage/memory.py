@@ -46,6 +46,9 @@ class MemoryStore:
             return UserRecord(user_id, answers=answers, known=True, **fields)
 
     def save_step(self, writes: StepWrites, now: datetime) -> list[FollowUp]:
+        if writes.forget:
+            self._forget(writes.user.user_id)
+            return []
         user = writes.user
         fields: dict[str, Any] = {"dialog": user.dialog, "state": user.state,
                                   "language": user.language, "timezone": user.timezone,
@@ -164,6 +167,43 @@ class MemoryStore:
     def nudge_sent(self, user_id: int) -> None:
         with self._lock:
             self._claimed.pop(user_id, None)
+
+    def _forget(self, user_id: int) -> None:
+        with self._lock:
+            self._users.pop(user_id, None)
+            self._answers.pop(user_id, None)
+            self._journal = [j for j in self._journal if j[1] != user_id]
+            self._urges = [u for u in self._urges if u[0] != user_id]
+            self._followups = {i: f for i, f in self._followups.items() if f.user_id != user_id}
+            self._reminders.pop(user_id, None)
+            self._claimed.pop(user_id, None)
+            self._checkins = {k: v for k, v in self._checkins.items() if k[0] != user_id}
+
+    def export(self, user_id: int) -> dict[str, Any]:
+        user = self.load_user(user_id)
+        return {
+            "users": [{"id": user_id, "language": user.language, "timezone": user.timezone,
+                       "settings": user.settings, "active": user.active}] if user.known else [],
+            "conversations": [{"dialog": user.dialog, "state": user.state}]
+            if user.dialog else [],
+            "answers": [{"key": k, "value": v} for k, v in user.answers.items()],
+            "journal": [{"kind": e.kind, "data": e.data, "created_at": e.created_at.isoformat()}
+                        for e in self.journal(user_id)],
+            "urges": [json.loads(raw) for uid, raw in self._urges if uid == user_id],
+            "checkins": [{**dataclasses.asdict(c), "day": c.day.isoformat()}
+                         for c in self.checkins(user_id, date.min)],
+            "followups": [{"due": f.due.isoformat(), "dialog": f.dialog}
+                          for f in self.pending_followups() if f.user_id == user_id],
+            "reminders": [{"local_time": r.local_time, "zone": r.zone}
+                          for r in [self.reminder(user_id)] if r],
+        }
+
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            users = [json.loads(raw) for raw in self._users.values()]
+        return {"people": len(users), "active": sum(1 for u in users if u.get("active", True)),
+                "daily check-ins set": len(self._reminders), "check-ins": len(self._checkins),
+                "urges logged": len(self._urges), "journal entries": len(self._journal)}
 
     def close(self) -> None:
         pass

@@ -87,6 +87,12 @@ def m004_reminders(db: Database) -> None:
     db.table("reminders").create_index(["next_due"])
 
 
+# Every table with rows about a person, and the column naming them.
+PERSONAL = (("users", "id"), ("conversations", "user_id"), ("answers", "user_id"),
+            ("journal", "user_id"), ("urges", "user_id"), ("checkins", "user_id"),
+            ("followups", "user_id"), ("reminders", "user_id"), ("handled_updates", "user_id"))
+
+
 HANDLED_KEPT = timedelta(days=2)  # Telegram keeps an unconfirmed update for 24 hours
 
 
@@ -143,6 +149,9 @@ class SqliteStore:
             return record
 
     def save_step(self, writes: StepWrites, now: datetime) -> list[FollowUp]:
+        if writes.forget:
+            self._forget(writes.user.user_id)
+            return []
         user, stamp = writes.user, _iso(now)
         created: list[FollowUp] = []
         with self._lock, self.db.atomic():
@@ -296,6 +305,43 @@ class SqliteStore:
         with self._lock:
             self.db.execute("update reminders set claimed_due = null where user_id = ?",
                             [user_id])
+
+    def _forget(self, user_id: int) -> None:
+        """Delete every row about the person, then checkpoint and truncate the WAL: with
+        secure_delete on, the deleted bytes are overwritten in the database file, and the
+        old page images in the WAL are gone."""
+        with self._lock:
+            with self.db.atomic():
+                for table, column in PERSONAL:
+                    self.db.execute(f"delete from {table} where {column} = ?", [user_id])
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def export(self, user_id: int) -> dict[str, Any]:
+        with self._lock:
+            data: dict[str, Any] = {}
+            for table, column in PERSONAL:
+                rows = list(self.db.query(f"select * from {table} where {column} = ?",
+                                          [user_id]))
+                for row in rows:
+                    for key in ("settings", "value", "data"):
+                        if isinstance(row.get(key), str):
+                            try:
+                                row[key] = json.loads(row[key])
+                            except ValueError:
+                                pass
+                data[table] = rows
+        return data
+
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            def count(sql: str) -> int:
+                return int(self.db.execute(sql).fetchone()[0])
+            return {"people": count("select count(*) from users"),
+                    "active": count("select count(*) from users where active = 1"),
+                    "daily check-ins set": count("select count(*) from reminders"),
+                    "check-ins": count("select count(*) from checkins"),
+                    "urges logged": count("select count(*) from urges"),
+                    "journal entries": count("select count(*) from journal")}
 
     def close(self) -> None:
         with self._lock:

@@ -124,6 +124,11 @@ class Sender:
         if reply.photo is not None:
             await self.bot.send_photo(chat_id, reply.photo, caption=reply.text or None,
                                       parse_mode=ParseMode.HTML, reply_markup=markup)
+        elif reply.document is not None:
+            name, content = reply.document
+            await self.bot.send_document(chat_id, content, filename=name,
+                                         caption=reply.text or None,
+                                         parse_mode=ParseMode.HTML, reply_markup=markup)
         elif reply.venue is not None:
             v = reply.venue
             await self.bot.send_venue(chat_id, v.latitude, v.longitude, v.title, v.address,
