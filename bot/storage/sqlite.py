@@ -8,6 +8,7 @@ last commits); secure_delete overwrites deleted rows instead of leaving them in 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -325,10 +326,8 @@ class SqliteStore:
                 for row in rows:
                     for key in ("settings", "value", "data"):
                         if isinstance(row.get(key), str):
-                            try:
+                            with contextlib.suppress(ValueError):  # plain text stays text
                                 row[key] = json.loads(row[key])
-                            except ValueError:
-                                pass
                 data[table] = rows
         return data
 
