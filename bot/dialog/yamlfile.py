@@ -53,8 +53,9 @@ class Parsed:
 
 def parse(text: str, file: str) -> tuple[Parsed | None, list[Problem]]:
     """Parse one YAML document. Returns (None, problems) when it cannot be read at all."""
-    loader = _Loader(text)
+    loader: _Loader | None = None
     try:
+        loader = _Loader(text)  # checks the characters: a control character fails here
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         return None, [_syntax_problem(exc, text, file)]
@@ -63,7 +64,8 @@ def parse(text: str, file: str) -> tuple[Parsed | None, list[Problem]]:
     except RecursionError:
         return None, [Problem(file, 1, "the file is nested too deeply to read")]
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     parsed = Parsed(file, None)
     if node is None:
         return parsed, []
