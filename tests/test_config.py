@@ -69,8 +69,8 @@ def test_secrets_come_from_the_environment(tmp_path: Path) -> None:
      "timezone: unknown time zone 'Mars/Olympus' (use a name like Europe/London)"),
     ("storage: data.db\n", "storage: expected a section of keys"),
     ("followups: {grace_minutes: -5}\n", "followups.grace_minutes: must be 0 or more"),
-    ("wat: 1\n", "wat: unknown key (known keys: timezone, telegram, storage, dialogs, "
-                 "followups, checkins, meetings, helpline, crisis, logging)"),
+    ("wat: 1\n", "wat: unknown key (known keys: timezone, admin_ids, telegram, storage, "
+                 "dialogs, followups, checkins, meetings, helpline, crisis, logging)"),
     ("checkins: {per_second: 100}\n", "checkins.per_second: must be 1-30 (Telegram allows "
                                        "about 30 messages a second in all)"),
     ("crisis: {numbers: []}\n", "crisis.numbers: list at least one number to call"),
