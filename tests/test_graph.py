@@ -30,7 +30,7 @@ def test_image_without_graphviz_falls_back_to_mermaid(tmp_path: Path, dialogs_di
     monkeypatch.setattr("bot.dialog.graph.graphviz_available", lambda: False)
     assert main(["graph", "help", "-o", str(tmp_path / "help.svg"),
                  "--dialogs", str(dialogs_dir)]) == 0
-    assert (tmp_path / "help.mmd").read_text().count("menu --> ") == 7
+    assert (tmp_path / "help.mmd").read_text().count("menu --> ") == 10
     assert "graphviz is not installed" in capsys.readouterr().err
 
 
