@@ -171,7 +171,7 @@ def _check_start(args: Any, ctx: CheckContext) -> list[str]:
     return []
 
 
-def _check_none(args: Any, ctx: CheckContext) -> list[str]:
+def check_none(args: Any, ctx: CheckContext) -> list[str]:
     return [] if args is None else ["takes no arguments"]
 
 
@@ -215,7 +215,7 @@ def absolutes(text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _check_find_absolutes(args: Any, ctx: CheckContext) -> list[str]:
+def check_in_save(args: Any, ctx: CheckContext) -> list[str]:
     if not isinstance(args, dict) or set(args) != {"in", "save"} or \
             _keys([args["in"], args["save"]]) is None:
         return ["expects {in: answer key, save: answer key}"]
@@ -352,7 +352,7 @@ def default_registry(crisis_numbers: tuple[CrisisNumber, ...] = UK_CRISIS_NUMBER
         elif request.status == "off":
             turn.effects.append(SetReminder(None))
 
-    @reg.action("find_zone", check=_check_find_absolutes, saves=lambda a: [a["save"]])
+    @reg.action("find_zone", check=check_in_save, saves=lambda a: [a["save"]])
     def find_zone(turn: Turn, args: dict[str, str]) -> None:
         """A time zone from a typed place or zone name, or a shared location:
         find_zone: {in: answer, save: answer}. Nothing found: the key is cleared."""
@@ -366,7 +366,7 @@ def default_registry(crisis_numbers: tuple[CrisisNumber, ...] = UK_CRISIS_NUMBER
         else:
             turn.answers.pop(args["save"], None)
 
-    @reg.action("log_checkin", check=_check_none)
+    @reg.action("log_checkin", check=check_none)
     def log_checkin(turn: Turn, args: None) -> None:
         """Record today's check-in from checkin.mood, checkin.urges, checkin.went_well and
         checkin.note (one per local day: checking in again replaces it)."""
@@ -399,27 +399,27 @@ def default_registry(crisis_numbers: tuple[CrisisNumber, ...] = UK_CRISIS_NUMBER
         """Open another dialog after this step: start: help."""
         turn.effects.append(StartDialog(args))
 
-    @reg.action("end", check=_check_none)
+    @reg.action("end", check=check_none)
     def end(turn: Turn, args: None) -> None:
         """End the dialog after this step."""
         turn.effects.append(EndDialog())
 
-    @reg.action("cancel_follow_ups", check=_check_none)
+    @reg.action("cancel_follow_ups", check=check_none)
     def cancel_follow_ups(turn: Turn, args: None) -> None:
         """Drop this dialog's pending follow-ups, e.g. a check-back from an earlier urge."""
         turn.effects.append(CancelFollowUps(turn.dialog.name))
 
-    @reg.action("forget_me", check=_check_none)
+    @reg.action("forget_me", check=check_none)
     def forget_me(turn: Turn, args: None) -> None:
         """Delete everything stored about this person, at the end of this step."""
         turn.effects.append(ForgetMe())
 
-    @reg.action("resume", check=_check_none)
+    @reg.action("resume", check=check_none)
     def resume(turn: Turn, args: None) -> None:
         """Go back to the step a crisis interrupted (or end, if there was none)."""
         turn.effects.append(ResumeDialog())
 
-    @reg.action("log_urge", check=_check_none)
+    @reg.action("log_urge", check=check_none)
     def log_urge(turn: Turn, args: None) -> None:
         """Add the urge to the urge log, from the answers urge.before, urge.after,
         urge.trigger, urge.place, urge.coping, urge.used and urge.next_time."""
@@ -429,7 +429,7 @@ def default_registry(crisis_numbers: tuple[CrisisNumber, ...] = UK_CRISIS_NUMBER
             str(a["place"] or ""), str(a["coping"] or ""), str(a["used"] or ""),
             str(a["next_time"] or "")))
 
-    @reg.action("find_absolutes", check=_check_find_absolutes, saves=lambda a: [a["save"]])
+    @reg.action("find_absolutes", check=check_in_save, saves=lambda a: [a["save"]])
     def find_absolutes(turn: Turn, args: dict[str, str]) -> None:
         """Save the absolute words of an answer: find_absolutes: {in: abc.b, save: abc.words}.
         Nothing found: the key is cleared, so `answered` tells whether there were any."""

@@ -40,6 +40,7 @@ def _zone(ctx_store: Any, user_id: int, default: ZoneInfo) -> ZoneInfo:
 
 def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timezone: str,
              country: str) -> None:
+    from bot.dialog.registry import check_in_save, check_none  # registry imports this module
     default_zone = ZoneInfo(timezone)
     hours = parse_hours(helpline.hours)
 
@@ -134,9 +135,7 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
         found = index.nearest(lat, lon, count=1, within_km=WITHIN_KM)
         answers["meeting.status"] = "found" if found else "none"
 
-    @reg.action("place_in_text", check=lambda a, c: [] if isinstance(a, dict) and
-                set(a) == {"in", "save"} else ["expects {in: answer key, save: answer key}"],
-                saves=lambda a: [a["save"]])
+    @reg.action("place_in_text", check=check_in_save, saves=lambda a: [a["save"]])
     def place_in_text(turn: Turn, args: dict[str, str]) -> None:
         """The place named in a request ("meetings in Leeds", "any meeting near Newport,
         Wales?"): saved when it is a known place, else the key is cleared."""
@@ -147,8 +146,7 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
         else:
             turn.answers.pop(args["save"], None)
 
-    @reg.action("more_meetings", check=lambda a, c: [] if a is None else ["takes no arguments"],
-                saves=lambda a: ["meeting.page"])
+    @reg.action("more_meetings", check=check_none, saves=lambda a: ["meeting.page"])
     def more_meetings(turn: Turn, args: None) -> None:
         """The next page of nearby meetings."""
         turn.answers["meeting.page"] = int(turn.answers.get("meeting.page", 0) or 0) + 1
