@@ -77,8 +77,8 @@ async def startup(users: int, tmp: Path) -> tuple[float, float]:
     app, _ = app_for(db, emulator)
     started = time.perf_counter()
 
-    async def deliver(user_id: int, replies: list[object]) -> None:
-        pass
+    async def deliver(user_id: int, reply: object) -> bool:
+        return True
 
     await app.start_schedules(deliver)  # type: ignore[attr-defined]
     seconds = time.perf_counter() - started

@@ -58,6 +58,12 @@ class App:
             per_second=self.config.checkins.per_second)
         return followups, await self.nudges.start()
 
+    async def resend_unsent(self, deliver: Deliver, user_id: int | None = None) -> int:
+        """At start, before anything new: the replies a crash kept from being delivered.
+        Those older than the follow-up grace period are dropped as out of context."""
+        return await self.dispatcher.resend_unsent(
+            deliver, timedelta(minutes=self.config.followups.grace_minutes), user_id)
+
     async def stop_schedules(self) -> None:
         if self.nudges:
             await self.nudges.shutdown()

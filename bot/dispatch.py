@@ -5,19 +5,28 @@ Engine.handle is synchronous and touches SQLite, so steps run on one worker thre
 held from the step until its replies are delivered, so a user's replies never overtake
 each other; locks are dropped as soon as nobody waits on them, so memory does not grow
 with the number of users.
+
+Replies are saved with their step (the outbox) and confirmed one by one as they are
+delivered, so a crash loses none: resend_unsent sends what was left at the next start.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import TypeVar
 
 from bot.dialog.engine import Engine
 from bot.events import Incoming, Outgoing
 
-Deliver = Callable[[int, list[Outgoing]], Awaitable[None]]
+log = logging.getLogger(__name__)
+
+# Deliver one reply to a user; False when the rest of that step's replies cannot be
+# delivered either (the person blocked the bot, or the channel stayed down).
+Deliver = Callable[[int, Outgoing], Awaitable[bool]]
 T = TypeVar("T")
 
 
@@ -27,15 +36,76 @@ class Dispatcher:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine")
         self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
         self._slots = asyncio.Semaphore(max_concurrent)
+        self._flush_queued = False
+        self._flushes: set[asyncio.Future[None]] = set()
 
     async def process(self, event: Incoming, deliver: Deliver) -> list[Outgoing]:
         """Handle one event and deliver its replies, in order with the user's other events."""
         # The user's lock first: one busy user's queued events must not take every slot.
         async with self._user(event.user_id), self._slots:
             replies = await self.run(self.engine.handle, event)
-            if replies:
-                await deliver(event.user_id, replies)
+            await self._deliver(event.user_id, replies, deliver)
             return replies
+
+    async def resend_unsent(self, deliver: Deliver, max_age: timedelta,
+                            user_id: int | None = None) -> int:
+        """Send the replies a crash left in the outbox, to everyone or to one user (before
+        anything new); returns how many."""
+        unsent = await self.run(self.engine.unsent, max_age, user_id)
+        by_user: dict[int, list[Outgoing]] = {}
+        for item in unsent:
+            by_user.setdefault(item.user_id, []).append(item.reply)
+        await asyncio.gather(*(self._resend(user_id, replies, deliver)
+                               for user_id, replies in by_user.items()))
+        return len(unsent)
+
+    async def _resend(self, user_id: int, replies: list[Outgoing], deliver: Deliver) -> None:
+        async with self._user(user_id), self._slots:
+            await self._deliver(user_id, replies, deliver)
+
+    async def _deliver(self, user_id: int, replies: list[Outgoing], deliver: Deliver) -> None:
+        """Deliver in order, confirming each reply as soon as it is out. A reply the
+        channel cannot deliver (refused, blocked, down) is confirmed too: only a crash
+        leaves one to send again."""
+        done = 0
+        try:
+            for reply in replies:
+                go_on = await deliver(user_id, reply)
+                done += 1
+                self._confirm([reply])
+                if not go_on:
+                    break
+        except Exception:
+            self._confirm(replies[done:])
+            raise
+        else:
+            self._confirm(replies[done:])
+        finally:
+            if replies:
+                self._flush_soon()
+
+    def _confirm(self, replies: list[Outgoing]) -> None:
+        self.engine.delivered(r.outbox_id for r in replies if r.outbox_id is not None)
+
+    def _flush_soon(self) -> None:
+        """Queue one flush of confirmations on the engine thread, unless one is queued:
+        under load the next step carries them anyway, so flushes stay few."""
+        if self._flush_queued:
+            return
+        self._flush_queued = True
+        future = asyncio.get_running_loop().run_in_executor(self._executor, self._flush)
+        self._flushes.add(future)
+        future.add_done_callback(self._flushed)
+
+    def _flush(self) -> None:
+        self._flush_queued = False  # before taking: a confirmation after this gets a new flush
+        self.engine.flush_delivered()
+
+    def _flushed(self, future: asyncio.Future[None]) -> None:
+        self._flushes.discard(future)
+        if not future.cancelled() and future.exception() is not None:
+            log.error("confirming delivered replies failed: %s",
+                      type(future.exception()).__name__)
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         """Run a call that touches the engine or the store on the engine thread."""
@@ -50,6 +120,7 @@ class Dispatcher:
         return len(self._locks)
 
     def close(self) -> None:
+        self._executor.submit(self.engine.flush_delivered)
         self._executor.shutdown(wait=True)
 
 

@@ -6,7 +6,7 @@ only, so the console, Telegram and the tests speak the same language.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -102,3 +102,6 @@ class Outgoing:
     venue: Venue | None = None
     document: tuple[str, bytes] | None = None  # (file name, content)
     expect: str | None = None  # the typed answer the step waits for: text, number, location
+    # The store's receipt for a reply saved with its step (see bot.storage.outbox): the
+    # dispatcher confirms delivery with it. Not part of what the reply says.
+    outbox_id: int | None = field(default=None, compare=False)

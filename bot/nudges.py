@@ -3,10 +3,10 @@ minute, and a paced queue sends them.
 
 Nothing per person lives in memory or in APScheduler: at start-up and every minute the job
 claims, in one transaction, the reminders now due (each moves on to its next occurrence), and
-queues them. A nudge is confirmed sent after its message is out; one claimed but not confirmed
+queues them. The nudge's step drops the claim in the transaction that puts its message in
+the outbox, which delivers it even across a crash (bot.dispatch); a claim with no step yet
 (the bot stopped in between) is sent at the next start, if still within the grace period.
-So a restart before, at or after the due minute neither loses nor repeats it (a crash in the
-instant between Telegram accepting the message and the confirmation can repeat one).
+So a restart before, at or after the due minute neither loses nor repeats it.
 Thousands due in the same minute are spread over the following minutes at `per_second`,
 below Telegram's 30 messages a second, leaving room for people's own conversations.
 """
@@ -126,8 +126,9 @@ class NudgeScheduler:
 
     async def _send_one(self, nudge: Nudge, in_flight: asyncio.Semaphore) -> None:
         try:
+            # The nudge's step drops the claim in its own transaction, its reply going
+            # to the outbox: from then on the dispatcher, not the claim, sees it delivered.
             await self._run_event(Incoming.nudge(nudge.user_id))
-            await self._run_store(self._store.nudge_sent, nudge.user_id)
             self.sent += 1
         except Exception:
             log.exception("the check-in nudge for user %s failed", nudge.user_id)

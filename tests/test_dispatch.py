@@ -61,6 +61,12 @@ class SlowEngine:
             self.running[event.user_id] -= 1
         return [Outgoing(event.text)]
 
+    def delivered(self, outbox_ids: object) -> None:
+        pass  # nothing is saved, so there is nothing to confirm
+
+    def flush_delivered(self) -> None:
+        pass
+
 
 @pytest.mark.asyncio
 async def test_one_users_events_stay_in_order_and_replies_too() -> None:
@@ -69,12 +75,13 @@ async def test_one_users_events_stay_in_order_and_replies_too() -> None:
     delivered: dict[int, list[str]] = {}
     in_delivery: set[int] = set()
 
-    async def deliver(user_id: int, replies: list[Outgoing]) -> None:
+    async def deliver(user_id: int, reply: Outgoing) -> bool:
         assert user_id not in in_delivery  # a user's deliveries never overlap
         in_delivery.add(user_id)
         await asyncio.sleep(0.002)  # a network round trip
-        delivered.setdefault(user_id, []).extend(r.text for r in replies)
+        delivered.setdefault(user_id, []).append(reply.text)
         in_delivery.discard(user_id)
+        return True
 
     events = [Incoming.message(u, f"{u}-{i}") for i in range(20) for u in range(1, 11)]
     await asyncio.gather(*(dispatcher.process(e, deliver) for e in events))
@@ -93,8 +100,9 @@ async def test_users_are_served_concurrently() -> None:
     engine = SlowEngine()
     dispatcher = Dispatcher(engine)  # type: ignore[arg-type]
 
-    async def deliver(user_id: int, replies: list[Outgoing]) -> None:
+    async def deliver(user_id: int, reply: Outgoing) -> bool:
         await asyncio.sleep(0.05)
+        return True
 
     start = time.perf_counter()
     await asyncio.gather(*(dispatcher.process(Incoming.message(u, "hi"), deliver)
@@ -114,10 +122,11 @@ async def test_follow_ups_run_on_apscheduler(write_dialogs, tmp_path: Path) -> N
     got: list[str] = []
     done = asyncio.Event()
 
-    async def deliver(user_id: int, replies: list[Outgoing]) -> None:
-        got.extend(r.text for r in replies)
+    async def deliver(user_id: int, reply: Outgoing) -> bool:
+        got.append(reply.text)
         if "I'm back." in got:
             done.set()
+        return True
 
     assert app.start_followups(deliver) == 0
     await app.dispatcher.process(Incoming.message(1, "/nap"), deliver)
@@ -142,8 +151,9 @@ async def test_pending_follow_ups_are_rebuilt_at_start(write_dialogs, tmp_path: 
     dispatcher = Dispatcher(engine)
     got: list[tuple[int, str]] = []
 
-    async def deliver(user_id: int, replies: list[Outgoing]) -> None:
-        got.extend((user_id, r.text) for r in replies)
+    async def deliver(user_id: int, reply: Outgoing) -> bool:
+        got.append((user_id, reply.text))
+        return True
 
     scheduler = FollowUpScheduler(store, lambda e: dispatcher.process(e, deliver),
                                   SystemClock(), timedelta(hours=1))
@@ -165,9 +175,10 @@ async def test_one_busy_user_does_not_starve_the_others() -> None:
     dispatcher = Dispatcher(engine, max_concurrent=4)  # type: ignore[arg-type]
     finished: list[int] = []
 
-    async def deliver(user_id: int, replies: list[Outgoing]) -> None:
+    async def deliver(user_id: int, reply: Outgoing) -> bool:
         await asyncio.sleep(0.01)
         finished.append(user_id)
+        return True
 
     busy = [dispatcher.process(Incoming.message(1, f"{i}"), deliver) for i in range(30)]
     others = [dispatcher.process(Incoming.message(u, "hi"), deliver) for u in range(2, 6)]

@@ -72,22 +72,16 @@ async def test_gives_up_after_the_last_attempt() -> None:
 
 
 @pytest.mark.asyncio
-async def test_send_all_keeps_order_skips_a_refused_message_stops_when_blocked() -> None:
-    bot, blocked, slept = ScriptedBot(TimedOut()), [], []
-    sender = make(bot, blocked, slept)
-    replies = [Outgoing("one"), Outgoing("two", (Button("A", "d|s|0"),)), Outgoing("three")]
-    assert await sender.send_all(1, replies) is Delivery.SENT
-    assert [c["text"] for c in bot.calls] == ["one", "one", "two", "three"]
-    assert bot.calls[2]["reply_markup"].inline_keyboard[0][0].callback_data == "d|s|0"
+async def test_buttons_become_an_inline_keyboard_in_html() -> None:
+    bot, blocked, slept = ScriptedBot(), [], []
+    reply = Outgoing("two", (Button("A", "d|s|0"),))
+    assert await make(bot, blocked, slept).send(1, reply) is Delivery.SENT
+    assert bot.calls[0]["reply_markup"].inline_keyboard[0][0].callback_data == "d|s|0"
     assert bot.calls[0]["parse_mode"] == "HTML"
 
-    refused = ScriptedBot(TimedOut(), BadRequest("too long"))
-    assert await make(refused, blocked, slept).send_all(1, replies) is Delivery.SENT
-    assert [c["text"] for c in refused.calls] == ["one", "one", "two", "three"]
 
-    gone = ScriptedBot(Forbidden("blocked"))
-    assert await make(gone, blocked, slept).send_all(1, replies) is Delivery.BLOCKED
-    assert [c["text"] for c in gone.calls] == ["one"]
+def test_a_refused_message_lets_the_rest_go_a_block_or_an_outage_stops_them() -> None:
+    assert [d.goes_on for d in Delivery] == [True, True, False, False]
 
 
 def test_pacer_allows_a_burst_then_about_one_a_second() -> None:

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.events import Button, Location, Outgoing, Venue
 from bot.storage.base import NewFollowUp, StepWrites, Store, UserRecord
 from bot.storage.memory import MemoryStore
 from bot.storage.sqlite import SqliteStore
 
 NOW = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
 MIGRATIONS = ["m001_initial", "m002_handled_updates", "m003_urge_used_as_text",
-              "m004_reminders"]
+              "m004_reminders", "m005_outbox"]
 
 
 @pytest.fixture(params=["sqlite", "memory"])
@@ -61,7 +62,7 @@ def test_follow_ups_and_journal(store: Store) -> None:
     due = NOW + timedelta(minutes=15)
     (made,) = store.save_step(StepWrites(user, journal=[("urge", {"before": 8})],
                                          new_followups=[NewFollowUp(due, "urge", "recheck")]),
-                              NOW)
+                              NOW).followups
     assert (made.user_id, made.due, made.dialog, made.state) == (3, due, "urge", "recheck")
     assert store.followup(made.id) == made
     assert store.pending_followups(until=NOW) == []
@@ -137,3 +138,37 @@ def test_a_dialog_can_drop_only_its_own_follow_ups(store: Store) -> None:
         NewFollowUp(due, "urge", "recheck"), NewFollowUp(due, "checkin", "nudge")]), NOW)
     store.save_step(StepWrites(UserRecord(4), cancel_dialogs={"urge"}), NOW)
     assert [f.dialog for f in store.pending_followups()] == ["checkin"]
+
+
+EVERY_KIND = [
+    Outgoing("<b>Hi</b> 👋 שלום", (Button("Yes", "d|s|0"), Button("No", "d|s|1")),
+             expect="number"),
+    Outgoing("chart", photo=b"\x89PNG\x00\xff"),
+    Outgoing(location=Location(51.5, -0.12)),
+    Outgoing(venue=Venue(51.5, -0.12, "Hall", "1 High St")),
+    Outgoing("your data", document=("data.json", b'{"a": 1}')),
+]
+
+
+def test_replies_wait_in_the_outbox_until_delivered(store: Store) -> None:
+    saved = store.save_step(StepWrites(UserRecord(5), replies=EVERY_KIND), NOW)
+    store.save_step(StepWrites(UserRecord(6), replies=[Outgoing("other")]), NOW)
+    ids = [r.outbox_id for r in saved.replies]
+    assert None not in ids and ids == sorted(ids)
+    unsent = store.unsent()
+    assert [u.reply for u in unsent[:5]] == EVERY_KIND  # every field survives the trip
+    assert [u.reply.outbox_id for u in unsent[:5]] == ids
+    assert [u.user_id for u in unsent] == [5] * 5 + [6]
+    assert unsent[0].created_at == NOW
+
+    store.mark_delivered([i for i in ids[:2] if i is not None])
+    # A later step carries the confirmations of what was delivered meanwhile.
+    store.save_step(StepWrites(UserRecord(6), delivered=[unsent[5].reply.outbox_id or 0]), NOW)
+    assert [u.reply for u in store.unsent()] == EVERY_KIND[2:]
+
+
+def test_forgetting_empties_the_persons_outbox(store: Store) -> None:
+    store.save_step(StepWrites(UserRecord(5), replies=[Outgoing("secret")]), NOW)
+    store.save_step(StepWrites(UserRecord(6), replies=[Outgoing("kept")]), NOW)
+    store.save_step(StepWrites(UserRecord(5), forget=True, replies=[Outgoing("gone")]), NOW)
+    assert [(u.user_id, u.reply.text) for u in store.unsent()] == [(6, "kept"), (5, "gone")]

@@ -29,9 +29,15 @@ class ConsoleChat:
         self._print(f"smart-coach chat · you are user {self.user_id} · "
                     f"database {self.app.config.db_path}")
         self._print("Type /start to begin, /help for the menu, /quit to leave.\n")
-        await self.deliver(self.user_id,
-                           await self.app.dispatcher.run(self.app.engine.resume, self.user_id))
-        await self.app.start_schedules(self.deliver)
+        # The console shares the database with Telegram: only this user's replies.
+        if await self.app.resend_unsent(self.deliver, self.user_id):
+            self._print("")
+        resumed = await self.app.dispatcher.run(self.app.engine.resume, self.user_id)
+        for reply in resumed:
+            await self.deliver(self.user_id, reply)
+        if resumed:
+            self._print("")
+        await self.app.start_schedules(self._deliver_alone)
         lines = self._read_lines()
         while (line := await lines.get()) is not None:
             text = line.strip()
@@ -39,7 +45,8 @@ class ConsoleChat:
                 continue
             if text.lower() in QUIT:
                 break
-            await self.app.dispatcher.process(self.to_event(text), self.deliver)
+            if await self.app.dispatcher.process(self.to_event(text), self.deliver):
+                self._print("")
         await self.app.stop_schedules()
 
     def to_event(self, text: str) -> Incoming:
@@ -54,28 +61,32 @@ class ConsoleChat:
                 pass  # falls through to the engine as an unknown command
         return Incoming.message(self.user_id, text)
 
-    async def deliver(self, user_id: int, replies: list[Outgoing]) -> None:
-        for reply in replies:
-            if reply.text:
-                self._print("bot> " + to_plain(reply.text).replace("\n", "\n     "))
-            if reply.location:
-                self._print(f"bot> [location {reply.location.latitude}, "
-                            f"{reply.location.longitude}]")
-            if reply.document:
-                name, content = reply.document
-                path = Path(name).resolve()
-                path.write_bytes(content)
-                self._print(f"bot> [file saved: {path}, {len(content)} bytes]")
-            if reply.venue:
-                self._print(f"bot> [map: {reply.venue.title}, {reply.venue.address}]")
-            if reply.photo:
-                self._print(f"bot> [picture, {len(reply.photo)} bytes]")
-            for number, button in enumerate(reply.buttons, 1):
-                self._print(f"     {number}. {button.label}")
-            if reply.expect in HINTS:
-                self._print(f"     {HINTS[reply.expect]}")
-        if replies:
-            self._print("")
+    async def deliver(self, user_id: int, reply: Outgoing) -> bool:
+        if reply.text:
+            self._print("bot> " + to_plain(reply.text).replace("\n", "\n     "))
+        if reply.location:
+            self._print(f"bot> [location {reply.location.latitude}, "
+                        f"{reply.location.longitude}]")
+        if reply.document:
+            name, content = reply.document
+            path = Path(name).resolve()
+            path.write_bytes(content)
+            self._print(f"bot> [file saved: {path}, {len(content)} bytes]")
+        if reply.venue:
+            self._print(f"bot> [map: {reply.venue.title}, {reply.venue.address}]")
+        if reply.photo:
+            self._print(f"bot> [picture, {len(reply.photo)} bytes]")
+        for number, button in enumerate(reply.buttons, 1):
+            self._print(f"     {number}. {button.label}")
+        if reply.expect in HINTS:
+            self._print(f"     {HINTS[reply.expect]}")
+        return True
+
+    async def _deliver_alone(self, user_id: int, reply: Outgoing) -> bool:
+        """A follow-up or a nudge, arriving between steps: set apart by a blank line."""
+        await self.deliver(user_id, reply)
+        self._print("")
+        return True
 
     def _print(self, text: str) -> None:
         print(text, file=self._out, flush=True)

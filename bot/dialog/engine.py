@@ -12,9 +12,11 @@ event at a time per user (bot.dispatch does both).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -73,6 +75,7 @@ from bot.storage.base import (
     UrgeEntry,
     UserRecord,
 )
+from bot.storage.outbox import Unsent
 
 log = logging.getLogger(__name__)
 
@@ -108,14 +111,16 @@ class _Step:
     cancel_followups: bool = False
     done_followup: int | None = None
     update_id: int | None = None
+    nudge_done: bool = False
     moves: int = 0
 
-    def writes(self, before: dict[str, Any]) -> StepWrites:
+    def writes(self, before: dict[str, Any], delivered: list[int]) -> StepWrites:
         changed = {k: v for k, v in self.answers.items() if before.get(k, _MISSING) != v}
         return StepWrites(self.user, changed, set(before) - set(self.answers), self.journal,
                           self.followups, self.cancel_followups, self.done_followup,
                           self.update_id, self.urges, self.cancel_dialogs, self.reminder,
-                          self.checkin, self.forget)
+                          self.checkin, self.forget, self.replies, delivered,
+                          self.nudge_done)
 
 
 _MISSING = object()
@@ -141,6 +146,7 @@ class Engine:
         self._action_fns = {name: entry.fn for name, entry in registry.actions.items()}
         self.machines = {name: DialogMachine(spec, registry, self._enter)
                          for name, spec in catalog.dialogs.items()}
+        self._delivered: deque[int] = deque()
 
     # -- the one entry point --------------------------------------------------------------
 
@@ -154,18 +160,61 @@ class Engine:
             where += f", at {user.dialog}:{user.state}"
             if event.kind != Kind.TIMER:
                 user.active = True  # writing again undoes a block
-            step = _Step(user, now, dict(user.answers), update_id=event.update_id)
+            step = _Step(user, now, dict(user.answers), update_id=event.update_id,
+                         nudge_done=event.kind == Kind.NUDGE)
             self._dispatch(step, event)
-            created = self.store.save_step(step.writes(user.answers), now)
+            delivered = self._take_delivered()
+            try:
+                saved = self.store.save_step(step.writes(user.answers, delivered), now)
+            except BaseException:
+                self._delivered.extend(delivered)  # still to be confirmed
+                raise
         except Exception as exc:
             exc.add_note(where)
             # The user id and position only: message texts never go to the logs.
             log.exception("step failed (%s)", where)
             return [Outgoing(self.messages["error"])]
         if self.timers:
-            for followup in created:
+            for followup in saved.followups:
                 self.timers.schedule(followup)
-        return step.replies
+        return saved.replies
+
+    # -- the outbox ---------------------------------------------------------------------------
+
+    def delivered(self, outbox_ids: Iterable[int]) -> None:
+        """Replies the channel has delivered (any thread). The confirmation rides on the
+        next step's transaction, or on flush_delivered when no step comes first: either
+        is a few milliseconds away, which is the only window in which a crash can make a
+        reply go out twice."""
+        self._delivered.extend(outbox_ids)
+
+    def flush_delivered(self) -> None:
+        """Confirm deliveries no step has carried yet (on the engine thread)."""
+        delivered = self._take_delivered()
+        if delivered:
+            try:
+                self.store.mark_delivered(delivered)
+            except BaseException:
+                self._delivered.extend(delivered)
+                raise
+
+    def unsent(self, max_age: timedelta, user_id: int | None = None) -> list[Unsent]:
+        """Replies a crash kept from being delivered (to everyone, or to one user), to send
+        now; those older than max_age are out of context by now, and are dropped instead."""
+        now = self.clock.now()
+        pending = [u for u in self.store.unsent() if user_id in (None, u.user_id)]
+        fresh = [u for u in pending if now - u.created_at <= max_age]
+        stale = [u.reply.outbox_id for u in pending if now - u.created_at > max_age]
+        if stale:
+            self.store.mark_delivered([i for i in stale if i is not None])
+        return fresh
+
+    def _take_delivered(self) -> list[int]:
+        taken = []
+        with contextlib.suppress(IndexError):  # deque.popleft is atomic across threads
+            while True:
+                taken.append(self._delivered.popleft())
+        return taken
 
     def resume(self, user_id: int) -> list[Outgoing]:
         """Where a returning user left off (read-only): the current step again, if any."""

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
+from bot.events import Outgoing
+from bot.storage.outbox import Unsent
+
 
 @dataclass
 class UserRecord:
@@ -120,6 +123,15 @@ class StepWrites:
     reminder: ReminderChange | None = None
     checkin: CheckinEntry | None = None
     forget: bool = False  # delete everything about the person instead of saving
+    replies: list[Outgoing] = field(default_factory=list)  # to the outbox, until delivered
+    delivered: list[int] = field(default_factory=list)  # outbox ids delivered meanwhile
+    nudge_done: bool = False  # this step sent the claimed check-in nudge
+
+
+@dataclass(frozen=True, slots=True)
+class SavedStep:
+    followups: list[FollowUp]  # the follow-ups the step created
+    replies: list[Outgoing]  # its replies, each with its outbox_id
 
 
 class Store(Protocol):
@@ -127,8 +139,17 @@ class Store(Protocol):
         """The user's record; a fresh, unsaved one for someone new."""
         ...
 
-    def save_step(self, writes: StepWrites, now: datetime) -> list[FollowUp]:
-        """Save one step atomically; returns the follow-ups it created."""
+    def save_step(self, writes: StepWrites, now: datetime) -> SavedStep:
+        """Save one step atomically, its replies into the outbox."""
+        ...
+
+    def mark_delivered(self, outbox_ids: list[int]) -> None:
+        """Delete delivered (or undeliverable) replies from the outbox."""
+        ...
+
+    def unsent(self) -> list[Unsent]:
+        """Replies saved but never confirmed delivered (a crash came between), oldest
+        first."""
         ...
 
     def was_handled(self, update_id: int) -> bool:
@@ -162,7 +183,8 @@ class Store(Protocol):
                                         tuple[datetime, datetime]]) -> list[Nudge]:
         """In one transaction: every active person's reminder due by `now` moves on to its
         next occurrence; those whose latest occurrence (`schedule` gives both) is within
-        `grace` are returned (and remembered as claimed until `nudge_sent`); the rest are
+        `grace` are returned (and remembered as claimed until the nudge's step is saved
+        with `nudge_done`, or `nudge_sent`); the rest are
         skipped."""
         ...
 
@@ -170,7 +192,9 @@ class Store(Protocol):
         """Nudges claimed but not yet confirmed sent (after a crash: send them now)."""
         ...
 
-    def nudge_sent(self, user_id: int) -> None: ...
+    def nudge_sent(self, user_id: int) -> None:
+        """Drop a claim without a step (a nudge too late to send)."""
+        ...
 
     def export(self, user_id: int) -> dict[str, Any]:
         """Everything stored about the person, as plain data (for /export)."""

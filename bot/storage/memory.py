@@ -10,16 +10,20 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from bot.events import Outgoing
+from bot.storage import outbox
 from bot.storage.base import (
     CheckinEntry,
     FollowUp,
     JournalEntry,
     Nudge,
     Reminder,
+    SavedStep,
     StepWrites,
     UrgeEntry,
     UserRecord,
 )
+from bot.storage.outbox import Unsent
 
 
 class MemoryStore:
@@ -34,6 +38,7 @@ class MemoryStore:
         self._reminders: dict[int, Reminder] = {}
         self._claimed: dict[int, datetime] = {}
         self._checkins: dict[tuple[int, date], CheckinEntry] = {}
+        self._outbox: dict[int, tuple[int, datetime, str]] = {}
         self._lock = threading.Lock()
 
     def load_user(self, user_id: int) -> UserRecord:
@@ -45,11 +50,13 @@ class MemoryStore:
             answers = {k: json.loads(v) for k, v in self._answers.get(user_id, {}).items()}
             return UserRecord(user_id, answers=answers, known=True, **fields)
 
-    def save_step(self, writes: StepWrites, now: datetime) -> list[FollowUp]:
-        if writes.forget:
-            self._forget(writes.user.user_id)
-            return []
+    def save_step(self, writes: StepWrites, now: datetime) -> SavedStep:
         user = writes.user
+        if writes.forget:
+            self._forget(user.user_id)
+            with self._lock:
+                self._delete_delivered(writes.delivered)
+                return SavedStep([], self._queue(user.user_id, writes.replies, now))
         fields: dict[str, Any] = {"dialog": user.dialog, "state": user.state,
                                   "language": user.language, "timezone": user.timezone,
                                   "settings": user.settings, "active": user.active}
@@ -59,6 +66,7 @@ class MemoryStore:
         urges = [json.dumps({**dataclasses.asdict(u), "at": u.at.isoformat()})
                  for u in writes.urges]
         with self._lock:
+            self._delete_delivered(writes.delivered)
             self._users[user.user_id] = encoded
             answers = self._answers.setdefault(user.user_id, {})
             answers.update(set_answers)
@@ -93,7 +101,30 @@ class MemoryStore:
                 follow = FollowUp(self._take_id(), user.user_id, new.due, new.dialog, new.state)
                 self._followups[follow.id] = follow
                 created.append(follow)
-            return created
+            if writes.nudge_done:
+                self._claimed.pop(user.user_id, None)
+            return SavedStep(created, self._queue(user.user_id, writes.replies, now))
+
+    def _queue(self, user_id: int, replies: list[Outgoing], now: datetime) -> list[Outgoing]:
+        queued = []
+        for reply in replies:
+            outbox_id = self._take_id()
+            self._outbox[outbox_id] = (user_id, now, outbox.encode(reply))
+            queued.append(dataclasses.replace(reply, outbox_id=outbox_id))
+        return queued
+
+    def _delete_delivered(self, outbox_ids: list[int]) -> None:
+        for outbox_id in outbox_ids:
+            self._outbox.pop(outbox_id, None)
+
+    def mark_delivered(self, outbox_ids: list[int]) -> None:
+        with self._lock:
+            self._delete_delivered(outbox_ids)
+
+    def unsent(self) -> list[Unsent]:
+        with self._lock:
+            return [Unsent(user_id, at, outbox.decode(raw, outbox_id))
+                    for outbox_id, (user_id, at, raw) in sorted(self._outbox.items())]
 
     def _take_id(self) -> int:
         self._next_id += 1
@@ -178,6 +209,7 @@ class MemoryStore:
             self._reminders.pop(user_id, None)
             self._claimed.pop(user_id, None)
             self._checkins = {k: v for k, v in self._checkins.items() if k[0] != user_id}
+            self._outbox = {i: row for i, row in self._outbox.items() if row[0] != user_id}
 
     def export(self, user_id: int) -> dict[str, Any]:
         user = self.load_user(user_id)

@@ -9,6 +9,7 @@ last commits); secure_delete overwrites deleted rows instead of leaving them in 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import sqlite3
@@ -20,16 +21,20 @@ from typing import Any
 
 from sqlite_utils import Database, Migrations
 
+from bot.events import Outgoing
+from bot.storage import outbox
 from bot.storage.base import (
     CheckinEntry,
     FollowUp,
     JournalEntry,
     Nudge,
     Reminder,
+    SavedStep,
     StepWrites,
     UrgeEntry,
     UserRecord,
 )
+from bot.storage.outbox import Unsent
 
 migrations = Migrations("smart-coach")
 
@@ -88,10 +93,19 @@ def m004_reminders(db: Database) -> None:
     db.table("reminders").create_index(["next_due"])
 
 
+@migrations()
+def m005_outbox(db: Database) -> None:
+    # A step's replies until the channel confirms them delivered (bot.storage.outbox).
+    db.table("outbox").create({"id": int, "user_id": int, "reply": str, "created_at": str},
+                              pk="id")
+    db.table("outbox").create_index(["user_id"])
+
+
 # Every table with rows about a person, and the column naming them.
 PERSONAL = (("users", "id"), ("conversations", "user_id"), ("answers", "user_id"),
             ("journal", "user_id"), ("urges", "user_id"), ("checkins", "user_id"),
-            ("followups", "user_id"), ("reminders", "user_id"), ("handled_updates", "user_id"))
+            ("followups", "user_id"), ("reminders", "user_id"), ("handled_updates", "user_id"),
+            ("outbox", "user_id"))
 
 
 HANDLED_KEPT = timedelta(days=2)  # Telegram keeps an unconfirmed update for 24 hours
@@ -149,13 +163,16 @@ class SqliteStore:
                 "select key, value from answers where user_id = ?", [user_id])}
             return record
 
-    def save_step(self, writes: StepWrites, now: datetime) -> list[FollowUp]:
-        if writes.forget:
-            self._forget(writes.user.user_id)
-            return []
+    def save_step(self, writes: StepWrites, now: datetime) -> SavedStep:
         user, stamp = writes.user, _iso(now)
+        if writes.forget:
+            self._forget(user.user_id)
+            with self._lock, self.db.atomic():
+                self._delete_delivered(writes.delivered)
+                return SavedStep([], self._queue(user.user_id, writes.replies, stamp))
         created: list[FollowUp] = []
         with self._lock, self.db.atomic():
+            self._delete_delivered(writes.delivered)
             self.db.execute(
                 "insert into users (id, language, timezone, settings, active, created_at, "
                 "updated_at) values (?, ?, ?, ?, ?, ?, ?) on conflict(id) do update set "
@@ -224,7 +241,36 @@ class SqliteStore:
                 assert table.last_pk is not None
                 created.append(FollowUp(int(table.last_pk), user.user_id,
                                         _dt(_iso(new.due)), new.dialog, new.state))
-        return created
+            if writes.nudge_done:
+                self.db.execute("update reminders set claimed_due = null where user_id = ?",
+                                [user.user_id])
+            replies = self._queue(user.user_id, writes.replies, stamp)
+        return SavedStep(created, replies)
+
+    def _queue(self, user_id: int, replies: list[Outgoing], stamp: str) -> list[Outgoing]:
+        queued = []
+        for reply in replies:
+            cursor = self.db.execute("insert into outbox (user_id, reply, created_at) "
+                                     "values (?, ?, ?)", [user_id, outbox.encode(reply),
+                                                          stamp])
+            assert cursor.lastrowid is not None
+            queued.append(dataclasses.replace(reply, outbox_id=cursor.lastrowid))
+        return queued
+
+    def _delete_delivered(self, outbox_ids: list[int]) -> None:
+        if outbox_ids:
+            self.db.execute(f"delete from outbox where id in ({','.join('?' * len(outbox_ids))})",
+                            outbox_ids)
+
+    def mark_delivered(self, outbox_ids: list[int]) -> None:
+        with self._lock, self.db.atomic():
+            self._delete_delivered(outbox_ids)
+
+    def unsent(self) -> list[Unsent]:
+        with self._lock:
+            rows = list(self.db.query("select * from outbox order by id"))
+        return [Unsent(r["user_id"], _dt(r["created_at"]), outbox.decode(r["reply"], r["id"]))
+                for r in rows]
 
     def was_handled(self, update_id: int) -> bool:
         with self._lock:
@@ -321,6 +367,8 @@ class SqliteStore:
         with self._lock:
             data: dict[str, Any] = {}
             for table, column in PERSONAL:
+                if table == "outbox":  # copies of replies on their way to the person
+                    continue
                 rows = list(self.db.query(f"select * from {table} where {column} = ?",
                                           [user_id]))
                 for row in rows:

@@ -119,9 +119,11 @@ class TelegramChannel:
             await self.application.start()
             commands = [BotCommand(name, text) for name, text in self.app.catalog.commands()]
             await self.application.bot.set_my_commands(commands)
+            resent = await self.app.resend_unsent(self.deliver)
             followups, nudges = await self.app.start_schedules(self.deliver)
-            log.info("started as @%s; %d follow-ups pending, %d check-in nudges queued",
-                     self.application.bot.username, followups, nudges)
+            log.info("started as @%s; %d replies resent after a stop, %d follow-ups pending, "
+                     "%d check-in nudges queued", self.application.bot.username, resent,
+                     followups, nudges)
             yield self
         finally:
             await self.app.stop_schedules()
@@ -218,8 +220,10 @@ class TelegramChannel:
             case Route.UNBLOCKED | Route.IGNORE:
                 pass
 
-    async def deliver(self, user_id: int, replies: list[Outgoing]) -> None:
-        await self.sender.send_all(user_id, replies)
+    async def deliver(self, user_id: int, reply: Outgoing) -> bool:
+        """Send one reply; False if the rest of its step cannot go either. A refused
+        message (400) is skipped, so the ones after it still help."""
+        return (await self.sender.send(user_id, reply)).goes_on
 
     async def _answer_callback(self, query_id: str) -> None:
         try:

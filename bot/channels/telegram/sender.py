@@ -45,6 +45,12 @@ class Delivery(Enum):
     BLOCKED = "blocked"  # 403: the person blocked the bot
     FAILED = "failed"  # retries used up: Telegram or the network stayed down
 
+    @property
+    def goes_on(self) -> bool:
+        """Whether the rest of a step's replies are worth sending: after a refused one
+        they still help; after a block or an outage they cannot arrive either."""
+        return self in (Delivery.SENT, Delivery.REFUSED)
+
 
 class ChatPacer:
     """At most `burst` messages in any `period` seconds to one chat: short bursts, about
@@ -81,15 +87,6 @@ class Sender:
         self.backoff = backoff
         self.pacer = pacer or ChatPacer()
         self.sleep = sleep
-
-    async def send_all(self, chat_id: int, replies: list[Outgoing]) -> Delivery:
-        """Send replies in order. A refused one (400) is skipped, so the rest still help;
-        a block or a network that stays down stops the lot."""
-        for reply in replies:
-            result = await self.send(chat_id, reply)
-            if result in (Delivery.BLOCKED, Delivery.FAILED):
-                return result
-        return Delivery.SENT
 
     async def send(self, chat_id: int, reply: Outgoing) -> Delivery:
         wait = self.pacer.delay(chat_id)

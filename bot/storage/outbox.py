@@ -1,0 +1,64 @@
+"""Replies waiting to be delivered, as JSON (the outbox).
+
+A step's replies are saved in the same transaction as the step, and deleted once the
+channel has delivered them. After a crash the rows left are the replies nobody received:
+they are sent at the next start. Bytes (a chart, an export file) travel as base64.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.events import Button, Location, Outgoing, Venue
+
+
+@dataclass(frozen=True, slots=True)
+class Unsent:
+    """A reply saved with its step but not yet confirmed delivered."""
+
+    user_id: int
+    created_at: datetime
+    reply: Outgoing  # its outbox_id set
+
+
+def encode(reply: Outgoing) -> str:
+    data: dict[str, Any] = {"text": reply.text}
+    if reply.buttons:
+        data["buttons"] = [[b.label, b.data] for b in reply.buttons]
+    if reply.photo is not None:
+        data["photo"] = _b64(reply.photo)
+    if reply.location is not None:
+        data["location"] = [reply.location.latitude, reply.location.longitude]
+    if reply.venue is not None:
+        v = reply.venue
+        data["venue"] = [v.latitude, v.longitude, v.title, v.address]
+    if reply.document is not None:
+        data["document"] = [reply.document[0], _b64(reply.document[1])]
+    if reply.expect is not None:
+        data["expect"] = reply.expect
+    return json.dumps(data, ensure_ascii=False)
+
+
+def decode(raw: str, outbox_id: int) -> Outgoing:
+    data = json.loads(raw)
+    location = data.get("location")
+    venue = data.get("venue")
+    document = data.get("document")
+    return Outgoing(
+        text=data["text"],
+        buttons=tuple(Button(label, value) for label, value in data.get("buttons", [])),
+        photo=base64.b64decode(data["photo"]) if "photo" in data else None,
+        location=Location(*location) if location else None,
+        venue=Venue(*venue) if venue else None,
+        document=(document[0], base64.b64decode(document[1])) if document else None,
+        expect=data.get("expect"),
+        outbox_id=outbox_id,
+    )
+
+
+def _b64(content: bytes) -> str:
+    return base64.b64encode(content).decode("ascii")
