@@ -123,6 +123,25 @@ async def test_a_restart_before_at_or_after_the_minute_sends_exactly_one(
 
 
 @pytest.mark.asyncio
+async def test_killed_after_the_nudge_step_was_saved_the_outbox_sends_it_once(
+        harness: Harness) -> None:
+    harness.chat(1).send("/reminder 20:30 Europe/London")
+    due = datetime(2026, 6, 1, 19, 30, tzinfo=UTC)
+    harness.clock._now = due
+    harness.store.claim_nudges(due, GRACE, schedule)
+    saved = harness.engine.handle(Incoming.nudge(1))  # saved with its step; then killed
+    assert [r.text for r in saved][:1] == [HELLO]
+    harness.restart()
+    # The claim went with the step, so the scheduler does not nudge again ...
+    scheduler = harness.scheduler()
+    assert await scheduler.start() == 0
+    await scheduler.shutdown()
+    # ... and the nudge waits in the outbox, to be sent at start.
+    assert [u.reply.text for u in harness.store.unsent() if u.user_id == 1][-len(saved):] \
+        == [r.text for r in saved]
+
+
+@pytest.mark.asyncio
 async def test_missed_nudges_are_sent_late_only_within_the_grace_period(
         harness: Harness) -> None:
     harness.chat(1).send("/reminder 20:30 Europe/London")

@@ -96,8 +96,9 @@ def m004_reminders(db: Database) -> None:
 @migrations()
 def m005_outbox(db: Database) -> None:
     # A step's replies until the channel confirms them delivered (bot.storage.outbox).
-    db.table("outbox").create({"id": int, "user_id": int, "reply": str, "created_at": str},
-                              pk="id")
+    # AUTOINCREMENT: an id is never reused, so a late confirmation cannot hit a new reply.
+    db.execute("create table outbox (id integer primary key autoincrement, user_id integer, "
+               "reply text, created_at text)")
     db.table("outbox").create_index(["user_id"])
 
 
