@@ -4,7 +4,8 @@ Long polling is our own small loop rather than python-telegram-bot's Updater, be
 the Updater confirms a batch of updates (the next getUpdates offset) as soon as it has
 fetched it, so a crash would lose them. Here a batch is confirmed only once every update
 in it has been handled and its step saved; after a crash Telegram delivers it again, and
-the saved update ids make the engine skip what it already did.
+the saved update ids make the engine skip what it already did. Replies saved with a step
+but not delivered before a crash wait in the outbox and are sent at start (bot.dispatch).
 
 The callbacks only translate; every decision is the engine's. Order per person and the
 bound on concurrency come from the Dispatcher, whose per-user lock is taken, before any
