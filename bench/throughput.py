@@ -123,6 +123,7 @@ async def main() -> None:
     parser.add_argument("--users", type=int, default=300)
     parser.add_argument("--per-user", type=int, default=10)
     parser.add_argument("--latency", type=float, nargs="+", default=[0.0, 0.05])
+    parser.add_argument("--only", help="run only this bot (e.g. smart-coach, for profiling)")
     args = parser.parse_args()
     results: list[Result] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -131,6 +132,8 @@ async def main() -> None:
             plan = [("echo, one at a time", 1), ("echo, concurrent 64", args.per_user),
                     ("smart-coach", args.per_user)]
             for name, per_user in plan:
+                if args.only and name != args.only:
+                    continue
                 result = await run_one(name, latency, args.users, per_user, Path(tmp))
                 results.append(result)
                 print(f"  done: {name} at {latency * 1000:.0f} ms", file=sys.stderr)
@@ -142,7 +145,7 @@ async def main() -> None:
               f"{r.p50:>8.1f} {r.p95:>8.1f} {r.p99:>8.1f} {r.cpu_ms:>10.2f} "
               f"{r.emulator_cpu_ms:>9.2f}  "
               f"{'kept' if r.in_order else 'BROKEN'}")
-    for latency in args.latency:
+    for latency in [] if args.only else args.latency:
         row = {r.name: r for r in results if r.latency == latency}
         coach, echo = row["smart-coach"], row["echo, concurrent 64"]
         print(f"at {latency * 1000:.0f} ms: smart-coach / concurrent echo: "

@@ -1,6 +1,6 @@
 """Run engine steps from asyncio: one user's events strictly in order, users independent.
 
-Engine.handle is synchronous and touches SQLite, so steps run on one worker thread
+Engine.handle is synchronous and touches SQLite, so steps run on one worker thread (bot.worker)
 (keeping the event loop free and all database work on one thread). A per-user lock is
 held from the step until its replies are delivered, so a user's replies never overtake
 each other; locks are dropped as soon as nobody waits on them, so memory does not grow
@@ -15,12 +15,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import TypeVar
 
 from bot.dialog.engine import Engine
 from bot.events import Incoming, Outgoing
+from bot.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ T = TypeVar("T")
 class Dispatcher:
     def __init__(self, engine: Engine, *, max_concurrent: int = 64):
         self.engine = engine
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine")
+        self._worker = Worker("engine")
         self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
         self._slots = asyncio.Semaphore(max_concurrent)
         self._flush_queued = False
@@ -93,7 +93,7 @@ class Dispatcher:
         if self._flush_queued:
             return
         self._flush_queued = True
-        future = asyncio.get_running_loop().run_in_executor(self._executor, self._flush)
+        future = self._worker.call(self._flush)
         self._flushes.add(future)
         future.add_done_callback(self._flushed)
 
@@ -109,8 +109,7 @@ class Dispatcher:
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         """Run a call that touches the engine or the store on the engine thread."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, fn, *args)
+        return await self._worker.call(fn, *args)
 
     def _user(self, user_id: int) -> _UserLock:
         return _UserLock(self._locks, user_id)
@@ -120,8 +119,7 @@ class Dispatcher:
         return len(self._locks)
 
     def close(self) -> None:
-        self._executor.submit(self.engine.flush_delivered)
-        self._executor.shutdown(wait=True)
+        self._worker.close(last=self.engine.flush_delivered)
 
 
 class _UserLock:
