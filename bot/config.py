@@ -58,6 +58,9 @@ class TelegramConfig:
     webhook: WebhookConfig = field(default_factory=WebhookConfig)
     # Telegram's overall limit for a bot; 0 turns the limiter off (a local Bot API server).
     max_messages_per_second: int = 30
+    # Messages one chat may get at once before the pace drops to about one a second
+    # (Telegram's per-chat limit); 0 turns the pace off.
+    per_chat_burst: int = 5
 
 
 @dataclass(frozen=True)
@@ -258,6 +261,8 @@ def _check(config: Config) -> None:
         raise ConfigError(config.source, "telegram.webhook.port", "must be 1-65535")
     if config.telegram.max_messages_per_second < 0:
         raise ConfigError(config.source, "telegram.max_messages_per_second", "must be 0 or more")
+    if config.telegram.per_chat_burst < 0:
+        raise ConfigError(config.source, "telegram.per_chat_burst", "must be 0 or more")
     try:
         parse_hours(config.helpline.hours)
     except ValueError as exc:

@@ -99,3 +99,8 @@ def test_pacer_memory_is_bounded() -> None:
     for chat in range(1000):
         pacer.delay(chat)
     assert len(pacer._sent) == 100
+
+
+def test_a_burst_of_0_turns_the_pace_off() -> None:
+    pacer = ChatPacer(burst=0, clock=lambda: 100.0)
+    assert [pacer.delay(1) for _ in range(50)] == [0.0] * 50

@@ -93,7 +93,8 @@ class TelegramChannel:
         self.application.add_error_handler(self._on_error)
         self.sender = Sender(self.application.bot, on_blocked=self._blocked,
                              share_location_label=self.messages["share_location_button"],
-                             max_attempts=max_attempts, backoff=backoff, pacer=pacer)
+                             max_attempts=max_attempts, backoff=backoff,
+                             pacer=pacer or ChatPacer(burst=config.per_chat_burst))
         self._background: set[asyncio.Task[None]] = set()
 
     # -- running ----------------------------------------------------------------------------

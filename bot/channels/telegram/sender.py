@@ -63,6 +63,8 @@ class ChatPacer:
 
     def delay(self, chat_id: int) -> float:
         """How long to wait before the next message to this chat (and count it as sent)."""
+        if not self.burst:
+            return 0.0  # the pace is off
         now = self._clock()
         times = self._sent.pop(chat_id, None) or deque(maxlen=self.burst)
         wait = 0.0
