@@ -40,6 +40,9 @@ def setup(level: str, secrets: Iterable[str] = ()) -> None:
         handler.addFilter(redact)
     # httpx logs every request URL (with the token) at INFO.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # AIORateLimiter logs a whole traceback for every 429 it passes on; the sender waits
+    # the 429 out and logs one line itself (bot.channels.telegram.sender).
+    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
     # At DEBUG, python-telegram-bot and transitions log whole updates, message texts
     # included; smart-coach's own debug lines never carry texts, so only those go lower.
     floor = max(logging.getLevelName(level), logging.INFO)

@@ -99,6 +99,8 @@ class Sender:
                 await self._send_once(chat_id, reply)
                 return Delivery.SENT
             except RetryAfter as exc:
+                log.warning("Telegram asked to slow down (429): waiting %.0fs before "
+                            "retrying chat %s", _retry_seconds(exc), chat_id)
                 await self.sleep(_retry_seconds(exc))
             except Forbidden:
                 log.info("chat %s blocked the bot; marked inactive", chat_id)
