@@ -125,6 +125,7 @@ class BotApiEmulator:
         self.webhook: dict[str, Any] | None = None
         self.faults: dict[str, deque[Fault]] = defaultdict(deque)
         self.confirmed_up_to = 0
+        self.polls = 0  # getUpdates calls: a bot is up and polling
         self.pushed_at: dict[int, float] = {}  # update id -> when it was sent (benchmarks)
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -334,6 +335,7 @@ class BotApiEmulator:
         return True
 
     async def api_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        self.polls += 1
         offset = int(params.get("offset", 0) or 0)
         if offset:
             self.confirmed_up_to = max(self.confirmed_up_to, offset - 1)

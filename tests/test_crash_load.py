@@ -55,8 +55,17 @@ states:
 """
 
 
+def wave(user: int, number: int) -> list[str]:
+    """What a person writes before the bot's life `number` starts."""
+    return (["/echo"] if number == 0 else []) + [f"w{number}a{user}", f"w{number}b{user}"]
+
+
 def expected(user: int) -> list[str]:
-    return ["ready", f"heard a{user}", f"again a{user}", f"heard b{user}", f"again b{user}"]
+    replies = ["ready"]
+    for number in range(KILLS + 1):
+        for text in wave(user, number)[-2:]:
+            replies += [f"heard {text}", f"again {text}"]
+    return replies
 
 
 def setup(tmp_path: Path, emulator: BotApiEmulator) -> Path:
@@ -95,26 +104,27 @@ async def test_kill_9_at_random_moments_under_load_answers_every_update_once(
     emulator = BotApiEmulator(latency=0.005)
     await emulator.start()
     config, log = setup(tmp_path, emulator), tmp_path / "bot.log"
-    for user in range(1, USERS + 1):
-        for text in ("/echo", f"a{user}", f"b{user}"):
-            emulator.user_sends(user, text)
     total = sum(len(expected(u)) for u in range(1, USERS + 1))
     kills: list[float] = []
     bot = None
     try:
-        for _ in range(KILLS):
-            before = len(emulator.sent)
+        for life in range(KILLS + 1):
+            for user in range(1, USERS + 1):  # each life starts with a new wave of messages
+                for text in wave(user, life):
+                    emulator.user_sends(user, text)
+            before, polls = len(emulator.sent), emulator.polls
             bot = await start(config, emulator.token, log)
+            if life == KILLS:
+                break
             while len(emulator.sent) == before and bot.returncode is None:
-                await asyncio.sleep(0.005)  # under load: replies are going out
-            await asyncio.sleep(rng.uniform(0.0, 0.6))
+                await asyncio.sleep(0.002)  # under load: replies are going out
+            await asyncio.sleep(rng.uniform(0.0, 0.3))
             kills.append(time.monotonic())
             bot.kill()
             await bot.wait()
-        bot = await start(config, emulator.token, log)
         deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and \
-                len({(s.chat_id, s.plain) for s in emulator.sent}) < total:
+        while time.monotonic() < deadline and (emulator.polls == polls or len(
+                {(s.chat_id, s.plain) for s in emulator.sent}) < total):
             await asyncio.sleep(0.05)
         bot.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(bot.wait(), 30) == 0

@@ -16,7 +16,7 @@ from bot.storage.sqlite import SqliteStore
 
 NOW = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
 MIGRATIONS = ["m001_initial", "m002_handled_updates", "m003_urge_used_as_text",
-              "m004_reminders", "m005_outbox", "m006_handled_updates_by_user"]
+              "m004_reminders", "m005_outbox", "m006_handled_updates_by_user", "m007_inbox"]
 
 
 @pytest.fixture(params=["sqlite", "memory"])
@@ -172,3 +172,22 @@ def test_forgetting_empties_the_persons_outbox(store: Store) -> None:
     store.save_step(StepWrites(UserRecord(6), replies=[Outgoing("kept")]), NOW)
     store.save_step(StepWrites(UserRecord(5), forget=True, replies=[Outgoing("gone")]), NOW)
     assert [(u.user_id, u.reply.text) for u in store.unsent()] == [(6, "kept"), (5, "gone")]
+
+
+def test_the_inbox_holds_received_updates_until_their_step_is_saved(store: Store) -> None:
+    from dataclasses import replace
+
+    from bot.events import Incoming
+
+    events = [replace(Incoming.message(5, "hello"), update_id=11),
+              replace(Incoming.shared_location(6, 51.5, -0.1), update_id=12),
+              replace(Incoming.button(5, "help|menu|0"), update_id=13)]
+    assert store.receive(events, NOW) == events
+    assert store.receive(events[:2], NOW) == []  # delivered again: already in hand
+    assert store.inbox() == events  # every field survives the trip, in order
+    store.save_step(StepWrites(UserRecord(5), update_id=11), NOW)
+    assert store.receive(events[:1], NOW) == []  # handled: not taken in again
+    store.drop_received(13)
+    assert store.inbox() == events[1:2]
+    store.save_step(StepWrites(UserRecord(6), forget=True), NOW)
+    assert store.inbox() == []

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import shutil
 import socket
+import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -327,3 +328,18 @@ async def test_the_nearest_meetings_from_a_shared_location(
     assert "London" in listing.plain and "Manchester" not in listing.plain
     assert [label for label, _ in more.buttons] == ["More meetings", "Online meetings",
                                                     "That's fine"]
+
+
+@pytest.mark.asyncio
+async def test_one_person_waiting_out_a_429_holds_up_nobody_else(
+        emulator: BotApiEmulator, bot: TelegramChannel) -> None:
+    emulator.fail("sendMessage", 429, retry_after=3)  # the next message waits 3 s
+    emulator.user_sends(1, "/help")
+    while not any(m == "sendMessage" for m, _ in emulator.calls):
+        await asyncio.sleep(0.01)  # user 1's reply got its 429
+    started = time.monotonic()
+    emulator.user_sends(2, "/help")  # a later batch
+    await emulator.wait_for(2, 1, timeout=2.5)
+    assert time.monotonic() - started < 2.5
+    assert emulator.messages_to(1) == []  # still waiting, in order, not lost
+    await emulator.wait_for(1, 1, timeout=5)

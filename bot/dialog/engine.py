@@ -173,11 +173,21 @@ class Engine:
             exc.add_note(where)
             # The user id and position only: message texts never go to the logs.
             log.exception("step failed (%s)", where)
+            self._drop_received(event)
             return [Outgoing(self.messages["error"])]
         if self.timers:
             for followup in saved.followups:
                 self.timers.schedule(followup)
         return saved.replies
+
+    def _drop_received(self, event: Incoming) -> None:
+        """A failed step's update leaves the inbox, or every restart would fail it again."""
+        if event.update_id is None:
+            return
+        try:
+            self.store.drop_received(event.update_id)
+        except Exception:
+            log.exception("could not drop update %s from the inbox", event.update_id)
 
     # -- the outbox ---------------------------------------------------------------------------
 
@@ -300,7 +310,7 @@ class Engine:
             self._crisis(step, crisis)
             return
         current = self._current(step.user)
-        guess: Guess | None = None  # the model costs about a millisecond: ask it only if needed
+        guess: Guess | None = None  # the model costs ~0.1 ms: still, ask it only if needed
         if current:
             dialog, state = current
             index = self._typed_choice(state, text, step.answers)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from bot.events import Outgoing
+from bot.events import Incoming, Outgoing
 from bot.storage.outbox import Unsent
 
 
@@ -154,6 +154,20 @@ class Store(Protocol):
 
     def was_handled(self, update_id: int) -> bool:
         """Whether a step for this channel update was saved already."""
+        ...
+
+    def receive(self, events: list[Incoming], now: datetime) -> list[Incoming]:
+        """Save received events (each with its update_id) to the inbox in one transaction;
+        returns those new to it (not already there, nor handled). A step for an event
+        removes it from the inbox."""
+        ...
+
+    def inbox(self) -> list[Incoming]:
+        """Events received but not yet handled (after a crash), in the order received."""
+        ...
+
+    def drop_received(self, update_id: int) -> None:
+        """Take an event out of the inbox without a step (its step failed)."""
         ...
 
     def set_active(self, user_id: int, active: bool) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot.events import Outgoing
+from bot.events import Incoming, Outgoing
 from bot.storage import outbox
 from bot.storage.base import (
     CheckinEntry,
@@ -23,6 +23,8 @@ from bot.storage.base import (
     UrgeEntry,
     UserRecord,
 )
+from bot.storage.inbox import decode as decode_event
+from bot.storage.inbox import encode as encode_event
 from bot.storage.outbox import Unsent
 
 
@@ -39,6 +41,7 @@ class MemoryStore:
         self._claimed: dict[int, datetime] = {}
         self._checkins: dict[tuple[int, date], CheckinEntry] = {}
         self._outbox: dict[int, tuple[int, datetime, str]] = {}
+        self._inbox: dict[int, str] = {}  # update id -> the event as JSON
         self._lock = threading.Lock()
 
     def load_user(self, user_id: int) -> UserRecord:
@@ -85,6 +88,7 @@ class MemoryStore:
                 self._followups.pop(writes.done_followup, None)
             if writes.update_id is not None:
                 self._handled.add(writes.update_id)
+                self._inbox.pop(writes.update_id, None)
             self._urges.extend((user.user_id, raw) for raw in urges)
             if writes.reminder is not None:
                 change = writes.reminder
@@ -129,6 +133,25 @@ class MemoryStore:
     def _take_id(self) -> int:
         self._next_id += 1
         return self._next_id - 1
+
+    def receive(self, events: list[Incoming], now: datetime) -> list[Incoming]:
+        fresh = []
+        with self._lock:
+            for event in events:
+                update_id = event.update_id
+                if update_id is None or update_id in self._handled or update_id in self._inbox:
+                    continue
+                self._inbox[update_id] = encode_event(event)
+                fresh.append(event)
+        return fresh
+
+    def inbox(self) -> list[Incoming]:
+        with self._lock:
+            return [decode_event(raw) for _, raw in sorted(self._inbox.items())]
+
+    def drop_received(self, update_id: int) -> None:
+        with self._lock:
+            self._inbox.pop(update_id, None)
 
     def was_handled(self, update_id: int) -> bool:
         with self._lock:
@@ -210,6 +233,8 @@ class MemoryStore:
             self._claimed.pop(user_id, None)
             self._checkins = {k: v for k, v in self._checkins.items() if k[0] != user_id}
             self._outbox = {i: row for i, row in self._outbox.items() if row[0] != user_id}
+            self._inbox = {i: raw for i, raw in self._inbox.items()
+                           if decode_event(raw).user_id != user_id}
 
     def export(self, user_id: int) -> dict[str, Any]:
         user = self.load_user(user_id)

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlite_utils import Database, Migrations
 
-from bot.events import Outgoing
+from bot.events import Incoming, Outgoing
 from bot.storage import outbox
 from bot.storage.base import (
     CheckinEntry,
@@ -34,6 +34,8 @@ from bot.storage.base import (
     UrgeEntry,
     UserRecord,
 )
+from bot.storage.inbox import decode as decode_event
+from bot.storage.inbox import encode as encode_event
 from bot.storage.outbox import Unsent
 
 migrations = Migrations("smart-coach")
@@ -109,11 +111,18 @@ def m006_handled_updates_by_user(db: Database) -> None:
     db.table("handled_updates").create_index(["user_id"])
 
 
+@migrations()
+def m007_inbox(db: Database) -> None:
+    # Updates received, saved before Telegram is told they arrived (bot.storage.inbox).
+    db.table("inbox").create({"update_id": int, "user_id": int, "event": str,
+                              "received_at": str}, pk="update_id")
+
+
 # Every table with rows about a person, and the column naming them.
 PERSONAL = (("users", "id"), ("conversations", "user_id"), ("answers", "user_id"),
             ("journal", "user_id"), ("urges", "user_id"), ("checkins", "user_id"),
             ("followups", "user_id"), ("reminders", "user_id"), ("handled_updates", "user_id"),
-            ("outbox", "user_id"))
+            ("outbox", "user_id"), ("inbox", "user_id"))
 
 
 HANDLED_KEPT = timedelta(days=2)  # Telegram keeps an unconfirmed update for 24 hours
@@ -242,6 +251,7 @@ class SqliteStore:
             if writes.update_id is not None:
                 self.db.execute("insert or ignore into handled_updates values (?, ?, ?)",
                                 [writes.update_id, user.user_id, stamp])
+                self.db.execute("delete from inbox where update_id = ?", [writes.update_id])
             for new in writes.new_followups:
                 table = self.db.table("followups")
                 table.insert({"user_id": user.user_id, "due_at": _iso(new.due),
@@ -279,6 +289,30 @@ class SqliteStore:
             rows = list(self.db.query("select * from outbox order by id"))
         return [Unsent(r["user_id"], _dt(r["created_at"]), outbox.decode(r["reply"], r["id"]))
                 for r in rows]
+
+    def receive(self, events: list[Incoming], now: datetime) -> list[Incoming]:
+        fresh = []
+        with self._lock, self.db.atomic():
+            for event in events:
+                handled = self.db.execute("select 1 from handled_updates where update_id = ?",
+                                          [event.update_id]).fetchone()
+                if handled:
+                    continue
+                cursor = self.db.execute(
+                    "insert or ignore into inbox values (?, ?, ?, ?)",
+                    [event.update_id, event.user_id, encode_event(event), _iso(now)])
+                if cursor.rowcount:
+                    fresh.append(event)
+        return fresh
+
+    def inbox(self) -> list[Incoming]:
+        with self._lock:
+            rows = self.db.execute("select event from inbox order by update_id").fetchall()
+        return [decode_event(raw) for (raw,) in rows]
+
+    def drop_received(self, update_id: int) -> None:
+        with self._lock, self.db.atomic():
+            self.db.execute("delete from inbox where update_id = ?", [update_id])
 
     def was_handled(self, update_id: int) -> bool:
         with self._lock:
@@ -375,7 +409,7 @@ class SqliteStore:
         with self._lock:
             data: dict[str, Any] = {}
             for table, column in PERSONAL:
-                if table == "outbox":  # copies of replies on their way to the person
+                if table in ("outbox", "inbox"):  # messages on their way, in or out
                     continue
                 rows = list(self.db.query(f"select * from {table} where {column} = ?",
                                           [user_id]))

@@ -2,10 +2,12 @@
 
 Long polling is our own small loop rather than python-telegram-bot's Updater, because
 the Updater confirms a batch of updates (the next getUpdates offset) as soon as it has
-fetched it, so a crash would lose them. Here a batch is confirmed only once every update
-in it has been handled and its step saved; after a crash Telegram delivers it again, and
-the saved update ids make the engine skip what it already did. Replies saved with a step
-but not delivered before a crash wait in the outbox and are sent at start (bot.dispatch).
+fetched it, so a crash would lose them. Here a batch is confirmed only once it is saved in
+the inbox (bot.storage.inbox); each update leaves the inbox in its step's transaction, so
+what a crash interrupts is handled at the next start, and the saved update ids make a
+repeat harmless. Handling does not hold up the next batch: one person waiting out a 429
+delays nobody else. Replies saved with a step but not delivered before a crash wait in
+the outbox and are sent at start (bot.dispatch).
 
 The callbacks only translate; every decision is the engine's. Order per person and the
 bound on concurrency come from the Dispatcher, whose per-user lock is taken, before any
@@ -30,16 +32,17 @@ from telegram.error import Conflict, NetworkError, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 
 from bot.app import App
-from bot.channels.telegram.convert import Route, classify
+from bot.channels.telegram.convert import Inbound, Route, classify
 from bot.channels.telegram.sender import ChatPacer, Sender
 from bot.channels.telegram.transport import AiohttpRequest
 from bot.config import TelegramConfig
 from bot.errors import ConfigError
-from bot.events import Outgoing
+from bot.events import Incoming, Outgoing
 
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 10  # seconds a getUpdates long poll waits for something to arrive
+MAX_HANDLING = 1000  # updates in hand before polling waits for the engine to catch up
 
 NO_TOKEN = """\
 no Telegram bot token. To get one:
@@ -96,6 +99,7 @@ class TelegramChannel:
                              max_attempts=max_attempts, backoff=backoff,
                              pacer=pacer or ChatPacer(burst=config.per_chat_burst))
         self._background: set[asyncio.Task[None]] = set()
+        self._handling: set[asyncio.Future[None]] = set()  # updates being handled
 
     # -- running ----------------------------------------------------------------------------
 
@@ -152,12 +156,19 @@ class TelegramChannel:
             secret_token=hook.secret_token, allowed_updates=Update.ALL_TYPES)
 
     async def poll(self, stop: asyncio.Event) -> None:
-        """Long polling that confirms a batch only after all of it is handled."""
+        """Long polling: each batch is saved to the inbox before it is confirmed, then
+        handled without holding up the next one. Updates a crash left in the inbox go
+        first."""
         bot = self.application.bot
         await bot.delete_webhook()
+        for event in await self.app.dispatcher.run(self.app.store.inbox):
+            self._handle_soon(event)
         offset: int | None = None
         failures = 0
         while not stop.is_set():
+            if len(self._handling) >= MAX_HANDLING:  # let the engine catch up first
+                await asyncio.wait(self._handling, return_when=asyncio.FIRST_COMPLETED)
+                continue
             fetch = asyncio.ensure_future(bot.get_updates(
                 offset=offset, timeout=self.poll_timeout, allowed_updates=Update.ALL_TYPES))
             stopping = asyncio.ensure_future(stop.wait())
@@ -185,8 +196,10 @@ class TelegramChannel:
                 await _sleep_unless(stop, delay)
                 continue
             if updates:
-                await asyncio.gather(*(self.handle_update(u) for u in updates))
-                offset = updates[-1].update_id + 1
+                await self._receive(updates)
+                offset = updates[-1].update_id + 1  # confirmed with the next getUpdates
+        # Finish what is in hand: SIGTERM loses nothing (kill -9 leaves it in the inbox).
+        await asyncio.gather(*self._handling)
         if offset is not None:
             # Confirm the last batch; whatever this returns stays unconfirmed for next time.
             with contextlib.suppress(TelegramError):
@@ -194,12 +207,53 @@ class TelegramChannel:
 
     # -- updates ----------------------------------------------------------------------------
 
-    async def handle_update(self, update: Update) -> None:
-        """Handle one update; never raises (errors are logged with the update id)."""
+    async def _receive(self, updates: list[Update]) -> None:
+        """Save a batch's engine events to the inbox, then start handling each, in order
+        (each takes its person's lock in that order, so one person's stay in order)."""
+        events = []
+        for update in updates:
+            inbound = self._inbound(update)
+            if inbound.route is Route.ENGINE:
+                assert inbound.incoming is not None
+                events.append(replace(inbound.incoming, update_id=update.update_id))
+            else:
+                self._in_background(self._other(inbound))
+        fresh = await self.app.dispatcher.run(self.app.store.receive, events,
+                                              self.app.clock.now())
+        for event in fresh:
+            self._handle_soon(event)
+
+    def _handle_soon(self, event: Incoming) -> None:
+        task = asyncio.ensure_future(self._handle(event))
+        self._handling.add(task)
+        task.add_done_callback(self._handling.discard)
+
+    async def _handle(self, event: Incoming) -> None:
+        """Never raises: an error is logged with the update id, the person gets an apology."""
         try:
-            await self._route(update)
-        except Exception as exc:  # the person still gets an apology, the loop goes on
-            await self._report(update, exc)
+            await self.app.dispatcher.process(event, self.deliver)
+        except Exception as exc:
+            log.error("update %s failed: %s", event.update_id, type(exc).__name__,
+                      exc_info=exc)
+            await self._apologise(event.user_id, event.update_id)
+
+    def _inbound(self, update: Update) -> Inbound:
+        inbound = classify(update)
+        if inbound.callback_query_id:
+            # Stop the client's spinner without delaying the step (or its order).
+            self._in_background(self._answer_callback(inbound.callback_query_id))
+        return inbound
+
+    async def _other(self, inbound: Inbound) -> None:
+        """What the engine does not see: groups, and people blocking the bot."""
+        match inbound.route:
+            case Route.NOT_PRIVATE:
+                assert inbound.chat_id is not None
+                await self.sender.send(inbound.chat_id, Outgoing(self.messages["private_only"]))
+            case Route.BLOCKED:
+                await self._blocked(inbound.chat_id or 0)
+            case Route.ENGINE | Route.UNBLOCKED | Route.IGNORE:
+                pass
 
     async def _on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The webhook path: python-telegram-bot hands each update here."""
@@ -207,22 +261,13 @@ class TelegramChannel:
             await self._route(update)
 
     async def _route(self, update: Update) -> None:
-        inbound = classify(update)
-        if inbound.callback_query_id:
-            # Stop the client's spinner without delaying the step (or its order).
-            self._in_background(self._answer_callback(inbound.callback_query_id))
-        match inbound.route:
-            case Route.ENGINE:
-                assert inbound.incoming is not None
-                event = replace(inbound.incoming, update_id=update.update_id)
-                await self.app.dispatcher.process(event, self.deliver)
-            case Route.NOT_PRIVATE:
-                assert inbound.chat_id is not None
-                await self.sender.send(inbound.chat_id, Outgoing(self.messages["private_only"]))
-            case Route.BLOCKED:
-                await self._blocked(inbound.chat_id or 0)
-            case Route.UNBLOCKED | Route.IGNORE:
-                pass
+        inbound = self._inbound(update)
+        if inbound.route is Route.ENGINE:
+            assert inbound.incoming is not None
+            event = replace(inbound.incoming, update_id=update.update_id)
+            await self.app.dispatcher.process(event, self.deliver)
+        else:
+            await self._other(inbound)
 
     async def deliver(self, user_id: int, reply: Outgoing) -> bool:
         """Send one reply; False if the rest of its step cannot go either. A refused
@@ -252,11 +297,14 @@ class TelegramChannel:
         log.error("update %s failed: %s", update.update_id, type(exc).__name__, exc_info=exc)
         chat = update.effective_chat
         if chat is not None and chat.type == ChatType.PRIVATE:
-            try:
-                await self.application.bot.send_message(chat.id, self.messages["error"],
-                                                        parse_mode=ParseMode.HTML)
-            except TelegramError:
-                log.warning("could not send the apology for update %s", update.update_id)
+            await self._apologise(chat.id, update.update_id)
+
+    async def _apologise(self, chat_id: int, update_id: int | None) -> None:
+        try:
+            await self.application.bot.send_message(chat_id, self.messages["error"],
+                                                    parse_mode=ParseMode.HTML)
+        except TelegramError:
+            log.warning("could not send the apology for update %s", update_id)
 
 
 async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
