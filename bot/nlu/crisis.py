@@ -11,7 +11,7 @@ ones: "kill" is one letter from "will" and "fill".
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rapidfuzz.distance import OSA
@@ -29,6 +29,12 @@ class CrisisDetector:
     kinds: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]
     vocabulary: frozenset[str]
     spellings: dict[str, str]
+    # A fixed order to try key words in: a typo near two of them ("overdosd") is then
+    # corrected the same way in every run, not in the set's hash order.
+    ordered: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ordered", tuple(sorted(self.vocabulary)))
 
     def detect(self, text: str) -> str | None:
         """The kind of crisis the message signals (suicide, overdose ...), or None."""
@@ -45,7 +51,7 @@ class CrisisDetector:
         for i, word in enumerate(words):
             if len(word) < MIN_CORRECTED - 1 or word in self.vocabulary:
                 continue
-            for known in self.vocabulary:
+            for known in self.ordered:
                 allowed = 1 if len(known) < 8 else 2
                 if abs(len(known) - len(word)) <= allowed and \
                         OSA.distance(word, known, score_cutoff=allowed) <= allowed:
