@@ -52,8 +52,7 @@ class App:
         each were waiting."""
         followups = self.start_followups(deliver)
         self.nudges = NudgeScheduler(
-            self.store, lambda event: self.dispatcher.process(event, deliver),
-            self.dispatcher.run, self.clock,
+            self.store, self.dispatcher.process, deliver, self.dispatcher.run, self.clock,
             timedelta(minutes=self.config.checkins.grace_minutes),
             per_second=self.config.checkins.per_second)
         return followups, await self.nudges.start()

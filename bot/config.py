@@ -81,7 +81,7 @@ class FollowUpsConfig:
 @dataclass(frozen=True)
 class CheckinsConfig:
     grace_minutes: int = 120  # a nudge missed while the bot was down is sent this late at most
-    per_second: int = 25  # nudges sent per second at most (Telegram allows about 30 in all)
+    per_second: int = 29  # nudges sent per second at most (Telegram allows about 30 in all)
 
 
 @dataclass(frozen=True)

@@ -25,14 +25,16 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.clock import Clock
-from bot.events import Incoming
+from bot.dispatch import Deliver
+from bot.events import Incoming, Outgoing
 from bot.reminders import next_due, occurrence
 from bot.storage.base import Nudge, Reminder, Store
 
 log = logging.getLogger(__name__)
 
 MAX_IN_FLIGHT = 50  # nudges being sent at once
-RunEvent = Callable[[Incoming], Awaitable[object]]
+LATE = 0.01  # seconds a message may go after its slot; later, it takes a new one
+Process = Callable[[Incoming, Deliver], Awaitable[object]]  # Dispatcher.process
 RunStore = Callable[..., Awaitable[Any]]
 
 
@@ -45,11 +47,13 @@ def schedule(reminder: Reminder, now: datetime) -> tuple[datetime, datetime]:
 
 
 class NudgeScheduler:
-    def __init__(self, store: Store, run_event: RunEvent, run_store: RunStore, clock: Clock,
-                 grace: timedelta, per_second: float = 25.0,
+    def __init__(self, store: Store, process: Process, deliver: Deliver, run_store: RunStore,
+                 clock: Clock, grace: timedelta, per_second: float = 25.0,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
         self._store = store
-        self._run_event = run_event
+        self._process = process
+        self._deliver = deliver
+        self._next_slot = 0.0
         self._run_store = run_store
         self._clock = clock
         self._grace = grace
@@ -101,24 +105,34 @@ class NudgeScheduler:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sender
 
+    async def _paced(self, user_id: int, reply: Outgoing) -> bool:
+        """Send each nudge message in its own slot, `per_second` evenly spaced slots a second,
+        at the moment of sending: pacing the start of each nudge instead let the steps'
+        varying times bunch the sends (429s), and resetting the pace on every late wake-up
+        lost 3% of the rate."""
+        loop = asyncio.get_running_loop()
+        while True:
+            slot = max(self._next_slot, loop.time())  # taken before any await: in order
+            self._next_slot = slot + self._interval
+            if slot > loop.time():
+                await self._sleep(slot - loop.time())
+            if loop.time() - slot <= LATE:
+                return await self._deliver(user_id, reply)
+            # The loop was held up past this slot: every message waiting would go at once,
+            # over the limit. Take a new slot instead; only the stall's time is lost.
+
     def _enqueue(self, nudge: Nudge) -> None:
         if nudge.user_id not in self._queued:
             self._queued.add(nudge.user_id)
             self._queue.put_nowait(nudge)
 
     async def _send_forever(self) -> None:
-        """Start one send per time slot (`per_second` slots a second), without waiting for
-        the previous one to finish: a slow answer from Telegram does not slow the pace."""
-        loop = asyncio.get_running_loop()
-        next_slot = loop.time()
+        """Keep MAX_IN_FLIGHT nudges going: their steps run ahead, and each message waits
+        for its slot in _paced, so a slow answer from Telegram does not slow the pace."""
         in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         tasks: set[asyncio.Task[None]] = set()
         while True:
             nudge = await self._queue.get()
-            wait = next_slot - loop.time()
-            if wait > 0:
-                await self._sleep(wait)
-            next_slot = max(next_slot, loop.time()) + self._interval
             await in_flight.acquire()
             task = asyncio.create_task(self._send_one(nudge, in_flight))
             tasks.add(task)
@@ -128,7 +142,7 @@ class NudgeScheduler:
         try:
             # The nudge's step drops the claim in its own transaction, its reply going
             # to the outbox: from then on the dispatcher, not the claim, sees it delivered.
-            await self._run_event(Incoming.nudge(nudge.user_id))
+            await self._process(Incoming.nudge(nudge.user_id), self._paced)
             self.sent += 1
         except Exception:
             log.exception("the check-in nudge for user %s failed", nudge.user_id)

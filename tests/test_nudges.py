@@ -13,6 +13,7 @@ from bot.clock import FakeClock
 from bot.dialog.engine import Engine
 from bot.dialog.loader import load_catalog
 from bot.dialog.registry import default_registry
+from bot.dispatch import Deliver
 from bot.events import Incoming, Outgoing
 from bot.nudges import NudgeScheduler, schedule
 from bot.storage.sqlite import SqliteStore
@@ -45,10 +46,15 @@ class Harness:
         return ChatClient(engine=self.engine, user_id=user)
 
     def scheduler(self) -> NudgeScheduler:
-        async def run_event(event: Incoming) -> list[Outgoing]:
+        async def process(event: Incoming, deliver: Deliver) -> list[Outgoing]:
             replies = self.engine.handle(event)
-            self.sent += [(event.user_id, r.text) for r in replies]
+            for reply in replies:
+                await deliver(event.user_id, reply)
             return replies
+
+        async def deliver(user_id: int, reply: Outgoing) -> bool:
+            self.sent.append((user_id, reply.text))
+            return True
 
         async def run_store(fn, *args):  # type: ignore[no-untyped-def]
             return fn(*args)
@@ -56,7 +62,7 @@ class Harness:
         async def no_wait(seconds: float) -> None:
             await asyncio.sleep(0)
 
-        return NudgeScheduler(self.store, run_event, run_store, self.clock, GRACE,
+        return NudgeScheduler(self.store, process, deliver, run_store, self.clock, GRACE,
                               per_second=25, sleep=no_wait)
 
     def nudges(self, user: int) -> int:
