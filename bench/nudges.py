@@ -8,19 +8,22 @@
    per person is held in memory.
 2. --same-minute nudges all due in the same minute, sent through the real Telegram client to
    the project's Bot API emulator, which enforces Telegram's 30 messages a second (a 429 for
-   anything over): achieved messages per second against that ceiling, 429s, lost, duplicates.
+   anything over) from a process of its own, as Telegram would: achieved messages per second
+   against that ceiling, 429s, lost, duplicates.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import resource
+import signal
 import sys
 import tempfile
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -92,25 +95,47 @@ async def startup(users: int, tmp: Path) -> tuple[float, float]:
     return seconds, memory
 
 
+@dataclass(frozen=True)
+class Remote:
+    """The emulator running in its own process (bench/emulator_process.py)."""
+
+    port: int
+    token: str
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/file/bot"
+
+
 async def fan_out(users: int, tmp: Path, per_second: int | None) -> dict[str, float]:
+    """The bot in this process, the emulator in its own, as Telegram would be: neither's
+    pauses are counted against the other."""
     db = tmp / "fanout.db"
     fill(db, users, datetime.now(UTC) - timedelta(minutes=1))
-    emulator = BotApiEmulator(per_second=CEILING)
-    await emulator.start()
-    app, tg = app_for(db, emulator, per_second)
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "bench" / "emulator_process.py"), "--per-second",
+        str(CEILING), stdout=asyncio.subprocess.PIPE)
+    assert server.stdout is not None
+    emulator = Remote(**json.loads(await server.stdout.readline()))
+    app, tg = app_for(db, emulator, per_second)  # type: ignore[arg-type]
     channel = TelegramChannel(app, tg, poll_timeout=1)  # type: ignore[arg-type]
     started = time.monotonic()
     async with channel.running():
         await app.nudges.drain()  # type: ignore[attr-defined]
         elapsed = time.monotonic() - started
-    await emulator.stop()
-    counts = [len(emulator.messages_to(u)) for u in range(1, users + 1)]
-    first, last = min(s.at for s in emulator.sent), max(s.at for s in emulator.sent)
-    return {"sent": len(emulator.sent), "seconds": elapsed,
-            "per_second": len(emulator.sent) / elapsed,
-            "sending_per_second": (len(emulator.sent) - 1) / (last - first),
+    server.send_signal(signal.SIGTERM)
+    summary = json.loads(await server.stdout.readline())
+    await server.wait()
+    counts = [summary["per_chat"].get(str(u), 0) for u in range(1, users + 1)]
+    return {"sent": summary["sent"], "seconds": elapsed,
+            "per_second": summary["sent"] / elapsed,
+            "sending_per_second": (summary["sent"] - 1) / (summary["last"] - summary["first"]),
             "configured": app.config.checkins.per_second,  # type: ignore[attr-defined]
-            "rate_limited": emulator.rate_limited,
+            "rate_limited": summary["rate_limited"],
             "lost": sum(1 for c in counts if c == 0), "duplicates": sum(c - 1 for c in counts
                                                                         if c > 1)}
 
