@@ -128,7 +128,7 @@ async def fan_out(users: int, tmp: Path, per_second: int | None) -> dict[str, fl
         await app.nudges.drain()  # type: ignore[attr-defined]
         elapsed = time.monotonic() - started
     server.send_signal(signal.SIGTERM)
-    summary = json.loads(await server.stdout.readline())
+    summary = json.loads(await server.stdout.read())  # one long line: read to the end
     await server.wait()
     counts = [summary["per_chat"].get(str(u), 0) for u in range(1, users + 1)]
     return {"sent": summary["sent"], "seconds": elapsed,
