@@ -9,11 +9,8 @@ exactly that: a duplicate counts only if its first copy was sent just before a k
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,6 +18,7 @@ import pytest
 
 from tests.conftest import MINIMAL_HELP
 from tests.emulator import BotApiEmulator
+from tests.test_telegram_process import start_bot as start
 
 ROOT = Path(__file__).resolve().parent.parent
 USERS = 150
@@ -86,14 +84,6 @@ dialogs:
   path: {dialogs}
 """)
     return config
-
-
-async def start(config: Path, token: str, log: Path) -> asyncio.subprocess.Process:
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": token}
-    with log.open("ab") as err:
-        return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", "--config", str(config), cwd=ROOT, env=env,
-            stdin=subprocess.DEVNULL, stdout=err, stderr=err)
 
 
 @pytest.mark.asyncio
