@@ -34,7 +34,7 @@ from bot.app import build_app  # noqa: E402
 from bot.channels.telegram.channel import TelegramChannel  # noqa: E402
 from bot.config import CheckinsConfig, StorageConfig, TelegramConfig, load_config  # noqa: E402
 from bot.storage.sqlite import SqliteStore  # noqa: E402
-from tests.emulator import BotApiEmulator  # noqa: E402
+from tests.emulator import BotApiEmulator, base_url  # noqa: E402
 
 CEILING = 30  # Telegram's messages per second, enforced by the emulator
 
@@ -104,11 +104,11 @@ class Remote:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/bot"
+        return base_url(self.port)
 
     @property
     def base_file_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/file/bot"
+        return base_url(self.port, "file/bot")
 
 
 async def fan_out(users: int, tmp: Path, per_second: int | None) -> dict[str, float]:

@@ -37,7 +37,6 @@ class Dispatcher:
         self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
         self._slots = asyncio.Semaphore(max_concurrent)
         self._flush_queued = False
-        self._flushes: set[asyncio.Future[None]] = set()
 
     async def process(self, event: Incoming, deliver: Deliver) -> list[Outgoing]:
         """Handle one event and deliver its replies, in order with the user's other events."""
@@ -67,19 +66,14 @@ class Dispatcher:
         """Deliver in order, confirming each reply as soon as it is out. A reply the
         channel cannot deliver (refused, blocked, down) is confirmed too: only a crash
         leaves one to send again."""
-        done = 0
+        pending = list(replies)
         try:
-            for reply in replies:
-                go_on = await deliver(user_id, reply)
-                done += 1
-                self._confirm([reply])
-                if not go_on:
-                    break
+            while pending and await deliver(user_id, pending[0]):
+                self._confirm([pending.pop(0)])
+            self._confirm(pending)  # the rest cannot arrive either (blocked, channel down)
         except Exception:
-            self._confirm(replies[done:])
+            self._confirm(pending)  # a send that failed is not retried at the next start
             raise
-        else:
-            self._confirm(replies[done:])
         finally:
             if replies:
                 self._flush_soon()
@@ -93,16 +87,13 @@ class Dispatcher:
         if self._flush_queued:
             return
         self._flush_queued = True
-        future = self._worker.call(self._flush)
-        self._flushes.add(future)
-        future.add_done_callback(self._flushed)
+        self._worker.call(self._flush).add_done_callback(self._flushed)
 
     def _flush(self) -> None:
         self._flush_queued = False  # before taking: a confirmation after this gets a new flush
         self.engine.flush_delivered()
 
     def _flushed(self, future: asyncio.Future[None]) -> None:
-        self._flushes.discard(future)
         if not future.cancelled() and future.exception() is not None:
             log.error("confirming delivered replies failed: %s",
                       type(future.exception()).__name__)

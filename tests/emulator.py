@@ -107,6 +107,11 @@ def html_error(text: str) -> str | None:
     return None
 
 
+def base_url(port: int, path: str = "bot") -> str:
+    """Where a bot finds the emulator listening on `port` (PTB's base_url, base_file_url)."""
+    return f"http://127.0.0.1:{port}/{path}"
+
+
 class BotApiEmulator:
     def __init__(self, token: str = "123456:TEST-token-for-tests", *, latency: float = 0.0,
                  per_second: float | None = None):
@@ -155,11 +160,11 @@ class BotApiEmulator:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/bot"
+        return base_url(self.port)
 
     @property
     def base_file_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/file/bot"
+        return base_url(self.port, "file/bot")
 
     # -- what people do --------------------------------------------------------------------
 
