@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 from bot.clock import Clock, SystemClock
 from bot.config import Config
@@ -20,6 +21,7 @@ from bot.dispatch import Deliver, Dispatcher
 from bot.meetings.load import EXAMPLE, load_files
 from bot.meetings.search import MeetingIndex
 from bot.nudges import NudgeScheduler
+from bot.safety.lines import load_lines
 from bot.scheduler import FollowUpScheduler
 from bot.storage.base import Store
 from bot.storage.sqlite import SqliteStore
@@ -83,12 +85,14 @@ def build_app(config: Config, *, store: Store | None = None, clock: Clock | None
         meetings, problems = load_files(config.meetings.sources or [EXAMPLE], config.timezone)
         for problem in problems:  # a bad row is reported and skipped; the rest loads
             log.warning("meeting list: %s", problem)
-        registry = default_registry(config.crisis.numbers, config.timezone,
+        lines = load_lines(override=Path(config.crisis.lines) if config.crisis.lines else None)
+        registry = default_registry(config.crisis, config.timezone,
                                     MeetingIndex(meetings), config.helpline,
-                                    config.meetings.country)
+                                    config.meetings.country, lines)
     catalog = load_catalog(config.dialogs_path, registry)
     store = store if store is not None else SqliteStore(config.db_path)
     clock = clock or SystemClock()
     engine = Engine(catalog, registry, store, clock, admins=frozenset(config.admin_ids),
-                    followup_grace=timedelta(minutes=config.followups.grace_minutes))
+                    followup_grace=timedelta(minutes=config.followups.grace_minutes),
+                    careful=timedelta(hours=config.crisis.careful_hours))
     return App(config, catalog, store, engine, Dispatcher(engine), clock)

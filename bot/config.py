@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -114,8 +115,26 @@ UK_CRISIS_NUMBERS = (
 
 
 @dataclass(frozen=True)
+class CrisisText:
+    """A way to reach help without a phone call: a text line or a web chat."""
+
+    label: str
+    text: str = ""  # e.g. "Text SHOUT to 85258"
+    web: str = ""  # e.g. a web chat's address
+
+
+UK_CRISIS_TEXT = (CrisisText("Shout (24/7, free)", text="Text SHOUT to 85258"),)
+
+
+@dataclass(frozen=True)
 class CrisisConfig:
     numbers: tuple[CrisisNumber, ...] = UK_CRISIS_NUMBERS  # shown in this order
+    text: tuple[CrisisText, ...] = UK_CRISIS_TEXT  # for people who cannot or will not phone
+    # The country `numbers` and `text` are for. People there, or whose country is not
+    # known, get them; people elsewhere get their country's lines from the shipped table.
+    country: str = "GB"
+    lines: str = ""  # a file of countries' lines replacing the shipped table's (same format)
+    careful_hours: int = 24  # after a sign of risk, the bot is more careful this long
 
 
 @dataclass(frozen=True)
@@ -238,6 +257,7 @@ def _relative_paths(config: Config, base: Path | None) -> Config:
         dialogs=dataclasses.replace(config.dialogs, path=fix(config.dialogs.path)),
         meetings=dataclasses.replace(config.meetings,
                                      sources=tuple(fix(s) for s in config.meetings.sources)),
+        crisis=dataclasses.replace(config.crisis, lines=fix(config.crisis.lines)),
     )
 
 
@@ -269,6 +289,15 @@ def _check(config: Config) -> None:
         raise ConfigError(config.source, "helpline.hours", str(exc)) from None
     if not config.crisis.numbers:
         raise ConfigError(config.source, "crisis.numbers", "list at least one number to call")
+    for i, line in enumerate(config.crisis.text):
+        if not (line.text or line.web):
+            raise ConfigError(config.source, f"crisis.text[{i}]", "give text: (what to text, "
+                              "and where) or web: (a chat's address)")
+    if not re.fullmatch(r"[A-Z]{2}", config.crisis.country):
+        raise ConfigError(config.source, "crisis.country", "expected a two-letter country "
+                          "code in capitals, e.g. GB or US")
+    if config.crisis.careful_hours < 0:
+        raise ConfigError(config.source, "crisis.careful_hours", "must be 0 or more")
     if config.checkins.grace_minutes < 0:
         raise ConfigError(config.source, "checkins.grace_minutes", "must be 0 or more")
     if not 1 <= config.checkins.per_second <= 30:

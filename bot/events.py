@@ -49,6 +49,9 @@ class Incoming:
     location: Location | None = None
     timer_id: int | None = None  # the follow-up that fired
     update_id: int | None = None  # the channel's id for it, so a redelivery is not redone
+    # The person's language as their app reports it ("en-US"): its region is a hint to
+    # which country's crisis lines fit them.
+    language: str | None = None
 
     @classmethod
     def message(cls, user_id: int, text: str) -> Incoming:
@@ -102,6 +105,8 @@ class Outgoing:
     venue: Venue | None = None
     document: tuple[str, bytes] | None = None  # (file name, content)
     expect: str | None = None  # the typed answer the step waits for: text, number, location
+    # Sent at once, ahead of any per-chat pace: the crisis reply and its numbers.
+    urgent: bool = False
     # The store's receipt for a reply saved with its step (see bot.storage.outbox): the
     # dispatcher confirms delivery with it. Not part of what the reply says.
     outbox_id: int | None = field(default=None, compare=False)

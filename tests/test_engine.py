@@ -200,9 +200,22 @@ def test_cancel_drops_pending_follow_ups(chat: ChatClient) -> None:
     chat.press("Put it off")
     chat.send("/help")
     chat.send("/cancel")
-    assert chat.texts == ["Okay, we've stopped there. Send /help whenever you want to pick "
-                          "something up."]
+    assert chat.texts == ["Okay, we've stopped there, and I won't check back on it later. "
+                          "Send /help whenever you want to pick something up."]
     assert chat.wait(minutes=30) == []
+
+
+def test_cancel_after_a_dialog_ended_still_drops_its_promised_check_back(
+        chat: ChatClient) -> None:
+    chat.send("/urge")
+    chat.send("5")
+    chat.press("Put it off")  # "I'll check back": the dialog has ended, the promise has not
+    assert chat.position == (None, None)
+    chat.send("/cancel")
+    assert "won't check back" in chat.text
+    assert chat.wait(minutes=30) == []
+    chat.send("/cancel")
+    assert chat.texts == ["There's nothing to stop right now. Send /help to see what I can do."]
 
 
 def test_follow_up_missed_beyond_the_grace_period_is_skipped(folder: Path) -> None:
@@ -278,8 +291,10 @@ def test_free_text_where_a_button_is_expected(chat: ChatClient) -> None:
     chat.send("/urge")
     chat.send("2")
     chat.send("hmm")
-    assert chat.texts[0] == "Please tap one of the buttons below, or type its number."
+    assert chat.texts[0].startswith("I didn't quite catch which one you meant.")
     assert chat.buttons == ["Put it off", "Where am I?", "Note it"]
+    chat.send("blah")  # twice: the menu, and how to stop
+    assert "/cancel" in chat.texts[0] and chat.position == ("help", "menu")
 
 
 def test_stale_and_forged_buttons_never_move_the_user(chat: ChatClient) -> None:

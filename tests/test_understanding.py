@@ -161,7 +161,11 @@ def test_when_unsure_the_bot_asks_with_buttons(dialogs_dir: Path) -> None:
     chat.send("/cancel")
     chat.send("goals or progress")
     chat.press("Something else")
-    assert chat.text.startswith("I'm not sure I understood that.")
+    assert chat.text.startswith("Tell me a little more, in your own words")
+    chat.send("goals or progress")
+    chat.send("2")  # typed instead of tapped: the second button
+    assert chat.position == ("progress", chat.position[1])
+    chat.send("/cancel")
     chat.press_data("?|nonsense")  # forged: no such intent
     assert chat.text.startswith("I'm not sure I understood that.")
 

@@ -63,6 +63,16 @@ MESSAGES = dedent("""\
       share_location_button: Share my location
       clarify: Did you mean one of these?
       clarify_other: Something else
+      acknowledged: I'm here.
+      say_more: Tell me more.
+      stop_this: Stop this
+      carry_on: Carry on
+      corrected: Sorry, I got that wrong.
+      unsure: That's okay.
+      asked: Good question.
+      lost: Let's find what fits.
+      which_number: "Did you mean {number} or {button}?"
+      cancelled_followups: Stopped, and no check-back.
     """)
 
 OK_DIALOG = dedent("""\
@@ -262,7 +272,7 @@ def test_unknown_top_level_key_lists_the_known_keys(write_dialogs):
             end: true
         """)
     assert run(folder) == [at(folder, 3, "unknown key 'colour' (known keys: dialog, title, "
-                                         "command, description, intents, start, states)")]
+                                         "command, description, intents, start, states, words)")]
 
 
 def test_missing_required_key(write_dialogs):
@@ -669,7 +679,8 @@ def test_unknown_actions_and_conditions_list_the_known_names(write_dialogs):
         """)
     actions = ("(known: cancel_follow_ups, clear, end, find_absolutes, find_meetings, "
                "find_zone, follow_up, forget_me, journal, log_checkin, log_urge, "
-               "more_meetings, place_in_text, resume, save, set_reminder, start)")
+               "more_meetings, place_in_text, resume, save, set_country, set_reminder, "
+               "start)")
     assert run(folder) == [
         at(folder, 8, f"state 'a': unknown action 'frobnicate' {actions}"),
         at(folder, 8, f"state 'a': unknown action 'sav' (did you mean 'save'?) {actions}"),
@@ -698,7 +709,10 @@ states:
 @pytest.mark.parametrize(("call", "messages"), [
     ("follow_up: {after: soon, go: b}",
      ["action 'follow_up' after: 'soon' is not a duration like 30s, 15m, 2h or 1d"]),
-    ("follow_up: 15m", ["action 'follow_up' expects {after: 15m, go: state}"]),
+    ("follow_up: 15m", ["action 'follow_up' expects {after: 15m, go: state} or "
+                        "{at: \"09:00\", go: state}"]),
+    ("follow_up: {at: 9am, go: b}",
+     ["action 'follow_up' at: '9am' is not a time of day like \"09:00\" (in quotes)"]),
     ("start: hepl", ["action 'start' unknown dialog 'hepl'"]),
     ("start: [x]", ["action 'start' expects a dialog name, e.g. start: help"]),
     ("end: now", ["action 'end' takes no arguments"]),
@@ -709,7 +723,7 @@ states:
     ("save: {Mood: good}", ["action 'save' 'Mood' is not a valid answer key"]),
     ("clear: [ok, Not OK]", ["action 'clear' expects an answer key or a list of keys, e.g. "
                              "reason or [urge.before, urge.after]"]),
-], ids=["follow_up-duration", "follow_up-shape", "start-unknown", "start-shape", "end-args",
+], ids=["follow_up-duration", "follow_up-shape", "follow_up-at", "start-unknown", "start-shape", "end-args",
         "journal-shape", "journal-kind-keys", "save-key", "clear-keys"])
 def test_bad_action_arguments(write_dialogs, call, messages):
     folder = write_dialogs({"x.yaml": ACTION.replace("{call}", call)})
@@ -912,11 +926,13 @@ def test_a_missing_message(write_dialogs):
 
 def test_an_unknown_message(write_dialogs):
     folder = write_dialogs({"ok.yaml": OK_DIALOG, "messages.yaml": MESSAGES + "  goodbye: Bye\n"})
-    assert at(folder, 20, "messages: unknown key 'goodbye' (known keys: fallback, choose, "
+    assert at(folder, 30, "messages: unknown key 'goodbye' (known keys: fallback, choose, "
                           "invalid_number, expect_text, expect_location, stale_button, "
                           "unknown_command, cancelled, nothing_to_cancel, error, resumed, "
                           "cancel_command, private_only, unsupported, edited, "
-                          "share_location_button, clarify, clarify_other)",
+                          "share_location_button, clarify, clarify_other, acknowledged, "
+                          "say_more, stop_this, carry_on, corrected, unsure, asked, lost, "
+                          "which_number, cancelled_followups)",
               "messages.yaml") in run(folder)
 
 

@@ -17,7 +17,7 @@ import logging
 import re
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -43,10 +43,13 @@ from bot.dialog.spec import (
     BEGIN,
     CLARIFY,
     COMMAND_ARGS,
+    CONTINUE,
     CRISIS_DIALOG,
+    INTENT_NAME,
     INTENT_TEXT,
     NUDGE_DIALOG,
     SEPARATOR,
+    SHARED_PLACE,
     Catalog,
     DialogSpec,
     StateSpec,
@@ -63,7 +66,9 @@ from bot.dialog.turn import (
     Turn,
 )
 from bot.events import Button, Incoming, Kind, Outgoing
+from bot.nlu.crisis import Context, Signal
 from bot.nlu.intents import Guess
+from bot.nlu.normalize import normalize
 from bot.reminders import next_due
 from bot.storage.base import (
     CheckinEntry,
@@ -80,9 +85,16 @@ from bot.storage.outbox import Unsent
 log = logging.getLogger(__name__)
 
 MAX_MOVES = 50  # transitions in one step; more means dialogs that keep opening each other
-_NUMBER = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*(?:/\s*\d+)?\s*$")
+_RANGE = re.compile(r"^\s*\d+\s*[-–]\s*\d+\s*$")  # a button like "0-3"
 
-PAUSED = "paused"  # in user.settings: the step a crisis interrupted, to go back to
+# In user.settings:
+PAUSED = "paused"  # the step a crisis interrupted, to go back to: [dialog, state, when]
+SAFETY = "safety"  # {"since": when a sign came last, "means": [name, when named]}
+MISSES = "misses"  # replies in a row that were not the answer a step waits for
+CLARIFYING = "clarifying"  # the intents just offered with "did you mean ...?"
+# Kinds that need their own first aid even in the middle of the crisis conversation.
+FIRST_AID = frozenset({"overdose", "medical", "harm_others", "abuse"})
+MEANS_KEPT = timedelta(hours=2)  # a means named outside a crisis counts this long
 
 
 class Timers(Protocol):
@@ -130,6 +142,7 @@ class Engine:
     def __init__(self, catalog: Catalog, registry: Registry, store: Store, clock: Clock,
                  *, timers: Timers | None = None,
                  followup_grace: timedelta = timedelta(hours=1),
+                 careful: timedelta = timedelta(hours=24),
                  admins: frozenset[int] = frozenset()):
         self.catalog = catalog
         self.understanding = catalog.understanding
@@ -142,6 +155,8 @@ class Engine:
         self.admins = admins
         self.timers = timers
         self.followup_grace = followup_grace
+        self.careful = careful  # how long after a sign of risk the bot stays more careful
+        self.words = self.understanding.words
         self.messages = catalog.messages
         self._action_fns = {name: entry.fn for name, entry in registry.actions.items()}
         self.machines = {name: DialogMachine(spec, registry, self._enter)
@@ -158,11 +173,15 @@ class Engine:
                 return []  # redelivered after a crash: its step is saved already
             user = self.store.load_user(event.user_id)
             where += f", at {user.dialog}:{user.state}"
-            if event.kind != Kind.TIMER:
+            if event.kind not in (Kind.TIMER, Kind.NUDGE):
                 user.active = True  # writing again undoes a block
+            if event.language:
+                user.language = event.language
             step = _Step(user, now, dict(user.answers), update_id=event.update_id,
                          nudge_done=event.kind == Kind.NUDGE)
             self._dispatch(step, event)
+            if user.dialog == CRISIS_DIALOG:
+                self._in_crisis(step)
             delivered = self._take_delivered()
             try:
                 saved = self.store.save_step(step.writes(user.answers, delivered), now)
@@ -233,7 +252,8 @@ class Engine:
         if current is None:
             return []
         return [Outgoing(self.messages["resumed"]),
-                *self._render(current[0], current[1], user.answers, user_id, last_only=True)]
+                *self._render(current[0], current[1], self._context(user, user.answers),
+                              last_only=True)]
 
     # -- events -----------------------------------------------------------------------------
 
@@ -246,7 +266,9 @@ class Engine:
                 step.answers[INTENT_TEXT] = ""
                 self._command(step, event.command)
             case Kind.NUDGE:
-                if step.user.active and NUDGE_DIALOG in self.catalog.dialogs:
+                # Never "time for your check-in" in the middle of a crisis conversation.
+                if step.user.active and NUDGE_DIALOG in self.catalog.dialogs and \
+                        not self._in_crisis_conversation(step):
                     self._start(step, NUDGE_DIALOG)
             case Kind.BUTTON:
                 self._button(step, event.data)
@@ -261,13 +283,18 @@ class Engine:
 
     def _command(self, step: _Step, command: str) -> None:
         if command == "cancel":
-            if step.user.dialog is None:
+            # Check-backs the person asked for after a crisis stay; every other promise to
+            # come back ("I'll check on the urge in 15 minutes") goes with what is stopped.
+            pending = {f.dialog for f in self.store.followups_of(step.user.user_id)
+                       if f.dialog != CRISIS_DIALOG}
+            if step.user.dialog is None and not pending:
                 self._say(step, "nothing_to_cancel")
                 return
             step.user.dialog = step.user.state = None
             step.user.settings.pop(PAUSED, None)
-            step.cancel_followups = True
-            self._say(step, "cancelled")
+            step.user.settings.pop(MISSES, None)
+            step.cancel_dialogs |= pending
+            self._say(step, "cancelled_followups" if pending else "cancelled")
             return
         if command == "stats" and step.user.user_id in self.admins:
             # Aggregate counts only; not in the command menu, and unknown to everyone else.
@@ -283,33 +310,57 @@ class Engine:
 
     def _button(self, step: _Step, data: str) -> None:
         parts = data.split(SEPARATOR)
+        current = self._current(step.user)
         if parts[0] == CLARIFY and len(parts) == 2:
+            if parts[1] == CONTINUE:
+                step.user.settings.pop(MISSES, None)
+                if current:
+                    self._show_current(step)
+                else:
+                    self._say(step, "say_more")
+                return
             # An answer to "did you mean ...?": the same as typing a clear request.
             if not self._route_intent(step, parts[1]):
-                self._say(step, "fallback")
+                self._say(step, "fallback" if current is None else "say_more")
             return
-        current = self._current(step.user)
         if current and len(parts) == 3 and parts[:2] == [current[0].name, current[1].name]:
             state = current[1]
             index = int(parts[2]) if parts[2].isdigit() else -1
             if 0 <= index < len(state.buttons):
                 self._press(step, current[0], state, index)
                 return
+            # "3, the number" after "did you mean 3 or the third button?"
+            value = self.words.number(parts[2][1:]) if parts[2].startswith("=") else None
+            if value is not None and state.range and state.range[0] <= value <= state.range[1]:
+                self._answer(step, current[0], state, _int_if_whole(value))
+                return
         # An old message's button, or data we never sent: never act on it.
         self._say(step, "stale_button")
         self._show_current(step)
 
     def _press(self, step: _Step, dialog: DialogSpec, state: StateSpec, index: int) -> None:
+        step.user.settings.pop(MISSES, None)
         if state.save:
             step.answers[state.save] = state.buttons[index].value
         self._fire(step, dialog, state.name, button_trigger(index))
 
     def _text(self, step: _Step, text: str) -> None:
-        crisis = self.understanding.crisis(text)
-        if crisis and CRISIS_DIALOG in self.catalog.dialogs:
-            self._crisis(step, crisis)
-            return
+        signal = self._safety(step, text)
         current = self._current(step.user)
+        in_crisis = self._in_crisis_conversation(step)
+        if signal.kind and not signal.weak and CRISIS_DIALOG in self.catalog.dialogs:
+            # Inside the crisis conversation a sign is an answer to the step (its branches
+            # read crisis.signal), unless it needs first aid of its own.
+            new_first_aid = signal.kind in FIRST_AID and \
+                signal.kind != step.answers.get("crisis.kind")
+            if not in_crisis or new_first_aid:
+                self._crisis(step, signal.kind)
+                return
+        if in_crisis:
+            step.answers["crisis.signal"] = signal.kind or ""
+        offered = step.user.settings.pop(CLARIFYING, None)
+        if offered and self._typed_clarification(step, text, offered):
+            return
         guess: Guess | None = None  # the model costs ~0.1 ms: still, ask it only if needed
         if current:
             dialog, state = current
@@ -317,40 +368,148 @@ class Engine:
             if index is not None:
                 self._press(step, dialog, state, index)
                 return
-            number = _parse_number(text) if state.expect == "number" else None
+            number = self.words.number(text) if state.expect == "number" else None
             assert state.range is not None or state.expect != "number"  # the validator's rule
             if number is not None and state.range and state.range[0] <= number <= state.range[1]:
-                self._answer(step, dialog, state, number)
+                if self._could_be_a_button(state, number):
+                    self._which_one(step, dialog, state, int(number))
+                else:
+                    self._answer(step, dialog, state, _int_if_whole(number))
                 return
-            # Nothing typed in the crisis dialog leaves it by itself ("help" there is an answer).
-            switching = False
-            if state.expect is not None and dialog.name != CRISIS_DIALOG and \
-                    self.understanding.may_switch(text):
-                guess = self.understanding.intent(text)
-                switching = self.understanding.switches(text, guess)
-            # The answer is the answer; a step asking for a location takes a typed place too.
-            if state.expect in ("text", "location") and text.strip() and not switching:
-                self._answer(step, dialog, state, text.strip())
-                return
-            if state.expect == "number" and not switching:
-                low, high = state.range or (0, 0)
+            if number is not None and state.range:  # a number, just not in the range
+                low, high = state.range
                 self._say(step, "invalid_number", min=_num(low), max=_num(high))
                 return
+            # Nothing typed in the crisis conversation leaves it ("help" there is an answer).
+            switching = False
+            if state.expect is not None and not in_crisis and self.understanding.may_switch(text):
+                guess = self.understanding.intent(text)
+                switching = self.understanding.switches(text, guess)
+            # The answer is the answer (a step asking for a location takes a typed place
+            # too), unless it says the bot got it wrong: that is never saved as the answer.
+            if state.expect in ("text", "location") and text.strip() and not switching:
+                if not in_crisis and (self.words.corrects(text) or self._asks_back(text)):
+                    self._off_track(step, text)
+                    return
+                self._answer(step, dialog, state, text.strip())
+                return
+        if signal.weak and not in_crisis and CRISIS_DIALOG in self.catalog.dialogs:
+            # Soon after a sign of risk, an ambiguous message gets the question, not a tool.
+            self._crisis(step, RISK)
+            return
         guess = guess or self.understanding.intent(text)
         # The words that opened a dialog ("meetings in Leeds") are an answer it can use.
         step.answers[INTENT_TEXT] = text
         if guess.intent and self._route_intent(step, guess.intent):
             return
-        if guess.alternatives:
+        if current:
+            self._off_track(step, text, guess.alternatives)
+        elif guess.alternatives:
             self._clarify(step, guess.alternatives)
-            return
-        if current and current[1].expect == "location":
-            self._say(step, "expect_location")
-        elif current and current[1].buttons:
-            self._say(step, "choose")
-            self._show_current(step)
+        elif self.words.yes_or_no(text) == "yes":
+            self._say(step, "acknowledged")  # "ok", "👍": nothing to do, nothing wrong
         else:
             self._say(step, "fallback")
+
+    def _typed_clarification(self, step: _Step, text: str, offered: list[str]) -> bool:
+        """"2" or "something else" typed after "did you mean ...?": as if tapped."""
+        typed = normalize(text)
+        labels = [normalize(self.understanding.label(i) if i else self.messages["clarify_other"])
+                  for i in offered]
+        chosen = labels.index(typed) if typed in labels else \
+            int(typed) - 1 if typed.isdigit() and 1 <= int(typed) <= len(offered) else None
+        if chosen is None:
+            return False
+        self._button(step, SEPARATOR.join((CLARIFY, offered[chosen])))
+        return True
+
+    def _off_track(self, step: _Step, text: str, guesses: tuple[str, ...] = ()) -> None:
+        """A message at a prompt that is not its answer: a useful reply, never a bare
+        "not understood". Twice in a row: the menu, and how to stop."""
+        current = self._current(step.user)
+        assert current is not None
+        dialog, state = current
+        misses = int(step.user.settings.get(MISSES, 0)) + 1
+        if misses >= 2 and "help" in self.catalog.dialogs and dialog.name != "help":
+            step.user.settings.pop(MISSES, None)
+            self._say(step, "lost")
+            self._start(step, "help")
+            return
+        step.user.settings[MISSES] = misses
+        stop_or_go_on = (Button(self.messages["stop_this"], SEPARATOR.join((CLARIFY, "cancel"))),
+                         Button(self.messages["carry_on"], SEPARATOR.join((CLARIFY, CONTINUE))))
+        if self.words.corrects(text):
+            step.replies.append(Outgoing(to_html(self.messages["corrected"], {}), stop_or_go_on))
+        elif guesses:
+            self._clarify(step, guesses)
+        elif self.words.unsure_of(text):
+            self._say(step, "unsure")
+            self._show_current(step)
+        elif self._asks_back(text):
+            step.replies.append(Outgoing(to_html(self.messages["asked"], {}), stop_or_go_on))
+        elif state.expect == "number":
+            low, high = state.range or (0, 0)
+            self._say(step, "invalid_number", min=_num(low), max=_num(high))
+        elif state.expect == "location":
+            self._say(step, "expect_location")
+        else:
+            self._say(step, "choose")
+            self._show_current(step)
+
+    def _asks_back(self, text: str) -> bool:
+        """A short question to the bot ("what do you mean?"), not an answer with a '?'."""
+        return len(text.split()) <= 8 and self.words.asks(text)
+
+    @staticmethod
+    def _could_be_a_button(state: StateSpec, number: float) -> bool:
+        """On range buttons (0-3, 4-6, 7-10) a typed "3" may be the third button."""
+        return bool(state.buttons) and number == int(number) and \
+            1 <= number <= len(state.buttons) and \
+            all(_RANGE.match(b.label) for b in state.buttons)
+
+    def _which_one(self, step: _Step, dialog: DialogSpec, state: StateSpec, number: int) -> None:
+        label = fill(state.buttons[number - 1].label, step.answers, escape=False)
+        buttons = (Button(str(number), state.button_data(dialog.name, 0)[:-1] + f"={number}"),
+                   Button(label, state.button_data(dialog.name, number - 1)))
+        step.replies.append(Outgoing(to_html(self.messages["which_number"],
+                                             {"number": number, "button": label}), buttons))
+
+    # -- safety ---------------------------------------------------------------------------
+
+    def _safety(self, step: _Step, text: str) -> Signal:
+        """Both safety nets on this message, with what the person said a little earlier;
+        remembers this message's signs for the next ones."""
+        memory = step.user.settings.get(SAFETY) or {}
+        means = memory.get("means")
+        careful = self._careful(step)
+        kept = self.careful if careful else MEANS_KEPT
+        recent = means[0] if means and step.now - datetime.fromisoformat(means[1]) <= kept \
+            else None
+        signal = self.understanding.safety(text, Context(careful, recent))
+        if signal.means:
+            memory["means"] = [signal.means, step.now.isoformat()]
+            step.answers["safety.means"] = signal.means
+        if signal.kind:
+            memory["since"] = step.now.isoformat()
+        if memory:
+            step.user.settings[SAFETY] = memory
+        return signal
+
+    def _careful(self, step: _Step) -> bool:
+        since = (step.user.settings.get(SAFETY) or {}).get("since")
+        return since is not None and step.now - datetime.fromisoformat(since) <= self.careful
+
+    def _in_crisis_conversation(self, step: _Step) -> bool:
+        """In the crisis dialog, and not one left open and forgotten days ago."""
+        return step.user.dialog == CRISIS_DIALOG and self._careful(step)
+
+    def _in_crisis(self, step: _Step) -> None:
+        """The step ended in the crisis conversation: it is still going on, and its
+        replies go out at once."""
+        memory = step.user.settings.get(SAFETY) or {}
+        memory["since"] = step.now.isoformat()
+        step.user.settings[SAFETY] = memory
+        step.replies[:] = [replace(r, urgent=True) for r in step.replies]
 
     def _route_intent(self, step: _Step, intent: str) -> bool:
         """Act on a recognised intent; False when it leads nowhere from here."""
@@ -361,11 +520,14 @@ class Engine:
         if intent == "cancel":
             self._command(step, "cancel")
             return True
+        reply = self.understanding.reply(intent)
         opened = self.catalog.by_intent(intent)
-        if opened:
+        # In the middle of something, an intent with a reply (a feeling, thanks) is answered
+        # and the step stays; only outside a dialog does it open its own.
+        if opened and not (reply and current):
+            step.answers[INTENT_NAME] = intent
             self._start(step, opened.name)
             return True
-        reply = self.understanding.reply(intent)
         if reply:
             step.replies.append(Outgoing(to_html(reply, {})))
             self._show_current(step, quiet=True)
@@ -376,31 +538,53 @@ class Engine:
         """Not sure what was meant: ask, with a button for each guess."""
         buttons = [Button(self.understanding.label(i), SEPARATOR.join((CLARIFY, i)))
                    for i in intents]
-        buttons.append(Button(self.messages["clarify_other"], SEPARATOR.join((CLARIFY, ""))))
+        buttons.append(Button(self.messages["clarify_other"], SEPARATOR.join((CLARIFY, CONTINUE))))
+        # Typed instead of tapped ("2", or the words), the next message picks one.
+        step.user.settings[CLARIFYING] = [*intents, CONTINUE]
         step.replies.append(Outgoing(to_html(self.messages["clarify"], {}), tuple(buttons)))
 
     def _crisis(self, step: _Step, kind: str) -> None:
-        """Interrupt whatever is going on; remember it so the person can come back to it."""
-        if step.user.dialog and step.user.dialog != CRISIS_DIALOG:
-            step.user.settings[PAUSED] = [step.user.dialog, step.user.state]
-        elif step.user.dialog is None:
-            step.user.settings.pop(PAUSED, None)  # nothing was interrupted this time
+        """Interrupt whatever is going on; remember it so the person can come back to it.
+        Within one crisis the first interrupted step is the one to go back to: a dialog
+        opened in between (by a message the net missed) is not what they were doing."""
+        paused = step.user.settings.get(PAUSED)
+        if paused and (len(paused) < 3 or step.now - datetime.fromisoformat(paused[2]) >
+                       self.careful):
+            paused = None
+        if paused is None:
+            step.user.settings.pop(PAUSED, None)
+            if step.user.dialog and step.user.dialog != CRISIS_DIALOG:
+                step.user.settings[PAUSED] = [step.user.dialog, step.user.state,
+                                              step.now.isoformat()]
         step.answers["crisis.kind"] = kind
+        step.answers["crisis.signal"] = kind
         log.info("crisis signs (%s) from user %s", kind, step.user.user_id)
         self._start(step, CRISIS_DIALOG)
 
-    @staticmethod
-    def _typed_choice(state: StateSpec, text: str, answers: dict[str, Any]) -> int | None:
-        """A button chosen by typing its words, or its number where no number is asked."""
-        typed = text.strip().casefold()
-        for i, button in enumerate(state.buttons):
-            if fill(button.label, answers, escape=False).casefold() == typed:
-                return i
+    def _typed_choice(self, state: StateSpec, text: str, answers: dict[str, Any]) -> int | None:
+        """A button chosen by typing its words ("back to the tools", "no!"), its number
+        where no number is asked, or plain yes or no ("yep", "nah") for a yes or no button."""
+        if not state.buttons:
+            return None
+        typed = normalize(text)
+        labels = [normalize(fill(b.label, answers, escape=False)) for b in state.buttons]
+        if typed and typed in labels:
+            return labels.index(typed)
         if state.expect != "number" and typed.isdigit() and 1 <= int(typed) <= len(state.buttons):
             return int(typed) - 1
-        return None
+        said = self.words.yes_or_no(text)
+        if said is None:
+            return None
+        words = self.words.yes if said == "yes" else self.words.no
+        fits = [i for i, (button, label) in enumerate(zip(state.buttons, labels, strict=True))
+                if normalize(str(button.value)) in words or label in words
+                or label.split(" ", 1)[0] in words]
+        return fits[0] if len(fits) == 1 else None
 
     def _location(self, step: _Step, event: Incoming) -> None:
+        if event.location:  # where the person is (e.g. for the crisis lines of their country)
+            step.answers[SHARED_PLACE] = {"latitude": event.location.latitude,
+                                          "longitude": event.location.longitude}
         current = self._current(step.user)
         if current and current[1].expect == "location" and event.location:
             loc = event.location
@@ -418,6 +602,10 @@ class Engine:
         step.done_followup = followup.id
         if not step.user.active:
             return  # they blocked the bot: no nudges until they write again
+        if followup.dialog != CRISIS_DIALOG and self._in_crisis_conversation(step):
+            log.info("follow-up %s for user %s skipped: in a crisis conversation",
+                     followup.id, followup.user_id)
+            return
         if step.now - followup.due > self.followup_grace:
             # "It's been 15 minutes" hours later would be wrong: skip it.
             log.info("follow-up %s for user %s skipped: %s late", followup.id,
@@ -434,6 +622,7 @@ class Engine:
     # -- moving through dialogs ---------------------------------------------------------
 
     def _answer(self, step: _Step, dialog: DialogSpec, state: StateSpec, value: Any) -> None:
+        step.user.settings.pop(MISSES, None)
         if state.save:
             step.answers[state.save] = value
         self._fire(step, dialog, state.name, NEXT)
@@ -447,7 +636,8 @@ class Engine:
             raise DialogLoopError(f"more than {MAX_MOVES} moves in one step at "
                                   f"{dialog.name}:{state}")
         turn = Turn(step.user.user_id, dialog, step.answers, step.now, step.replies,
-                    journal=step.journal, urges=step.urges, timezone=step.user.timezone)
+                    journal=step.journal, urges=step.urges, timezone=step.user.timezone,
+                    language=step.user.language)
         if not self.machines[dialog.name].run(turn, state, trigger):
             raise RuntimeError(f"no branch of {trigger!r} applies at {dialog.name}:{state}")
         step.user.dialog, step.user.state = dialog.name, turn.state
@@ -468,6 +658,8 @@ class Engine:
         resume = any(isinstance(e, ResumeDialog) for e in turn.effects)
         if arrived.end or starts or resume or any(isinstance(e, EndDialog) for e in turn.effects):
             step.user.dialog = step.user.state = None
+            if dialog.name == CRISIS_DIALOG and not resume:
+                step.user.settings.pop(PAUSED, None)  # they chose not to go back
             if resume:
                 self._resume(step)
             elif starts:
@@ -487,7 +679,7 @@ class Engine:
         """Back to the step a crisis interrupted, if there was one."""
         paused = step.user.settings.pop(PAUSED, None)
         if paused:
-            step.user.dialog, step.user.state = paused
+            step.user.dialog, step.user.state = paused[0], paused[1]
             if self._current(step.user) is None:  # removed since: nothing to go back to
                 step.user.dialog = step.user.state = None
         self._show_current(step, quiet=True)
@@ -496,15 +688,21 @@ class Engine:
         """Called by transitions on entering a state: its actions, then its messages."""
         for call in state.do:
             self._action_fns[call.name](turn, call.args)
-        turn.replies.extend(self._render(turn.dialog, state, turn.answers, turn.user_id))
+        turn.replies.extend(self._render(turn.dialog, state, FactContext(
+            self.store, turn.user_id, self.clock.now(), turn.answers, turn.timezone,
+            turn.language)))
 
     # -- replies --------------------------------------------------------------------------
 
-    def _render(self, dialog: DialogSpec, state: StateSpec, answers: dict[str, Any],
-                user_id: int, last_only: bool = False) -> list[Outgoing]:
-        values = self._values(answers, state.say, user_id)
+    def _context(self, user: UserRecord, answers: dict[str, Any]) -> FactContext:
+        return FactContext(self.store, user.user_id, self.clock.now(), answers, user.timezone,
+                           user.language)
+
+    def _render(self, dialog: DialogSpec, state: StateSpec, context: FactContext,
+                last_only: bool = False) -> list[Outgoing]:
+        values = self._values(state.say, context)
         texts = [to_html(t, values) for t in state.say]
-        context = FactContext(self.store, user_id, self.clock.now(), answers)
+        answers = dict(context.answers)
         pictures = [Outgoing(photo=self.pictures[state.photo](context))] \
             if state.photo and not last_only else []
         venue = self.venues[state.venue](context) if state.venue and not last_only else None
@@ -526,19 +724,17 @@ class Engine:
         message unless `quiet`."""
         current = self._current(step.user)
         if current:
-            step.replies.extend(self._render(*current, step.answers, step.user.user_id,
+            step.replies.extend(self._render(*current, self._context(step.user, step.answers),
                                              last_only=True))
         elif not quiet:
             self._say(step, "fallback")
 
-    def _values(self, answers: dict[str, Any], texts: tuple[str, ...],
-                user_id: int) -> dict[str, Any]:
+    def _values(self, texts: tuple[str, ...], context: FactContext) -> dict[str, Any]:
         """Answers plus the facts these texts use (computed only when used)."""
         used = [name for name in self.facts if any(f"{{{name}" in t for t in texts)]
         if not used:
-            return answers
-        context = FactContext(self.store, user_id, self.clock.now(), answers)
-        return {**answers, **{name: self.facts[name](context) for name in used}}
+            return dict(context.answers)
+        return {**context.answers, **{name: self.facts[name](context) for name in used}}
 
     def _say(self, step: _Step, key: str, **values: Any) -> None:
         step.replies.append(Outgoing(to_html(self.messages[key], values)))
@@ -550,12 +746,8 @@ class Engine:
         return dialog, dialog.states[user.state]
 
 
-def _parse_number(text: str) -> float | int | None:
-    match = _NUMBER.match(text)
-    if not match:
-        return None
-    value = float(match.group(1).replace(",", "."))
-    return int(value) if value.is_integer() else value
+def _int_if_whole(value: float) -> float | int:
+    return int(value) if value == int(value) else value
 
 
 def _num(value: float) -> str:

@@ -19,6 +19,7 @@ from bot.errors import DialogError, Problem
 from bot.nlu.crisis import build_crisis
 from bot.nlu.intents import build_intents
 from bot.nlu.understanding import Understanding
+from bot.nlu.words import Words, build_words
 
 MESSAGES_KEY = "messages"
 
@@ -94,10 +95,12 @@ def check_directory(directory: str | Path, registry: Registry) -> tuple[Catalog 
 
 def load_understanding(folder: Path, language: str = "en") -> tuple[Understanding,
                                                                        list[Problem]]:
-    """crisis/<language>.yaml and intents/<language>.yaml, when the folder has them."""
+    """crisis/, intents/ and words/<language>.yaml, when the folder has them."""
     problems: list[Problem] = []
     built: dict[str, Any] = {}
-    for name, build in (("crisis", build_crisis), ("intents", build_intents)):
+    builders: tuple[tuple[str, Any], ...] = (
+        ("crisis", build_crisis), ("intents", build_intents), ("words", build_words))
+    for name, build in builders:
         path = folder / name / f"{language}.yaml"
         if not path.is_file():
             continue
@@ -107,7 +110,8 @@ def load_understanding(folder: Path, language: str = "en") -> tuple[Understandin
             result, found = build(parsed)
             problems.extend(found)
             built[name] = result
-    return Understanding(built.get("crisis"), built.get("intents")), problems
+    return Understanding(built.get("crisis"), built.get("intents"),
+                         words=built.get("words") or Words()), problems
 
 
 def build_dialog(parsed: Parsed) -> DialogSpec:

@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import places, progress
-from bot.config import UK_CRISIS_NUMBERS, CrisisNumber, HelplineConfig
+from bot.config import CrisisConfig, HelplineConfig
 from bot.dialog.hints import did_you_mean
 from bot.dialog.spec import DialogSpec
 from bot.dialog.turn import (
@@ -36,10 +36,13 @@ from bot.meetings import facts as meeting_facts
 from bot.meetings.load import example_index
 from bot.meetings.search import MeetingIndex
 from bot.reminders import next_due, parse_request
+from bot.safety import facts as safety_facts
+from bot.safety.lines import CountryLines, load_lines
 from bot.storage.base import CheckinEntry, Store, UrgeEntry
 
 KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 DURATION = re.compile(r"^(\d+)\s*([smhd])$")
+LOCAL_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
@@ -80,6 +83,8 @@ class FactContext:
     user_id: int
     now: datetime
     answers: Mapping[str, Any]
+    timezone: str | None = None  # the person's, once known
+    language: str | None = None  # as their app reports it ("en-GB")
 
 
 # A value computed for messages, e.g. {crisis_numbers} or {urge_log}.
@@ -152,11 +157,13 @@ def _check_key_numbers(args: Any, ctx: CheckContext) -> list[str]:
 
 
 def _check_follow_up(args: Any, ctx: CheckContext) -> list[str]:
-    if not isinstance(args, dict) or set(args) != {"after", "go"}:
-        return ["expects {after: 15m, go: state}"]
+    if not isinstance(args, dict) or set(args) not in ({"after", "go"}, {"at", "go"}):
+        return ["expects {after: 15m, go: state} or {at: \"09:00\", go: state}"]
     problems = []
-    if parse_duration(args["after"]) is None:
+    if "after" in args and parse_duration(args["after"]) is None:
         problems.append(f"after: '{args['after']}' is not a duration like 30s, 15m, 2h or 1d")
+    if "at" in args and not LOCAL_TIME.match(str(args["at"])):
+        problems.append(f"at: '{args['at']}' is not a time of day like \"09:00\" (in quotes)")
     if args["go"] not in ctx.dialog.states:
         problems.append(f"go: unknown state '{args['go']}'"
                         f"{did_you_mean(args['go'], ctx.dialog.states)}")
@@ -256,23 +263,20 @@ def _int(value: Any) -> int | None:
     return None if number is None else round(number)
 
 
-def _format_numbers(numbers: tuple[CrisisNumber, ...]) -> str:
-    return "\n".join(f"• {n.label}: {n.number}" for n in numbers)
-
-
-def default_registry(crisis_numbers: tuple[CrisisNumber, ...] = UK_CRISIS_NUMBERS,
+def default_registry(crisis: CrisisConfig | None = None,
                      timezone: str = "UTC", meetings: MeetingIndex | None = None,
                      helpline: HelplineConfig | None = None,
-                     country: str = "GB") -> Registry:
+                     country: str = "GB",
+                     crisis_lines: dict[str, CountryLines] | None = None) -> Registry:
     """A fresh registry with smart-coach's built-in actions, conditions and facts. Without a
-    meeting index, the example list that ships with the bot is used."""
+    meeting index, the example list that ships with the bot is used; without a table of
+    crisis lines, the one that ships with it."""
     reg = Registry()
     zone = ZoneInfo(timezone)
     meeting_facts.register(reg, meetings or example_index(), helpline or HelplineConfig(),
                            timezone, country)
-
-    def crisis_text(ctx: FactContext) -> str:
-        return _format_numbers(crisis_numbers)
+    crisis = crisis or CrisisConfig()
+    safety_facts.register(reg, crisis, crisis_lines or load_lines())
 
     def urge_log(ctx: FactContext) -> str:
         lines = []
@@ -321,7 +325,6 @@ def default_registry(crisis_numbers: tuple[CrisisNumber, ...] = UK_CRISIS_NUMBER
 
     reg.documents["export"] = export_document
     reg.facts["export_summary"] = export_summary
-    reg.facts["crisis_numbers"] = crisis_text
     reg.facts["urge_log"] = urge_log
     reg.facts["reminder_setting"] = reminder_setting
     reg.facts["progress_summary"] = progress_summary
@@ -389,10 +392,15 @@ def default_registry(crisis_numbers: tuple[CrisisNumber, ...] = UK_CRISIS_NUMBER
 
     @reg.action("follow_up", check=_check_follow_up, targets=lambda a: [a["go"]])
     def follow_up(turn: Turn, args: dict[str, Any]) -> None:
-        """Come back later: follow_up: {after: 15m, go: recheck}."""
-        delay = parse_duration(args["after"])
-        assert delay is not None  # checked by the validator
-        turn.effects.append(FollowUpRequest(turn.now + delay, turn.dialog.name, args["go"]))
+        """Come back later: follow_up: {after: 15m, go: recheck}, or at the next time of
+        day in the person's time zone: follow_up: {at: "09:00", go: checkback}."""
+        if "at" in args:
+            due = next_due(str(args["at"]), turn.timezone or timezone, turn.now)
+        else:
+            delay = parse_duration(args["after"])
+            assert delay is not None  # checked by the validator
+            due = turn.now + delay
+        turn.effects.append(FollowUpRequest(due, turn.dialog.name, args["go"]))
 
     @reg.action("start", check=_check_start)
     def start(turn: Turn, args: str) -> None:

@@ -12,7 +12,10 @@ CRISIS_DIALOG = "crisis"  # opened, from any state, when a message signals a cri
 NUDGE_DIALOG = "nudge"  # opened when the daily check-in is due
 COMMAND_ARGS = "command.args"  # the answer holding what followed the last /command
 INTENT_TEXT = "intent.text"  # the answer holding the free text that opened a dialog
+SHARED_PLACE = "place.shared"  # the answer holding the last location the person shared
+INTENT_NAME = "intent.name"  # ... and the intent it was understood as (one dialog, several)
 CLARIFY = "?"  # button data "?|intent": an answer to "did you mean ...?"
+CONTINUE = ""  # "?|": carry on with the current step
 SEPARATOR = "|"  # in button data: dialog|state|index
 
 

@@ -79,4 +79,5 @@ class Turn:
     journal: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     urges: list[UrgeEntry] = field(default_factory=list)
     timezone: str | None = None  # the person's, once known
+    language: str | None = None  # as their app reports it ("en-GB")
     state: str = ""  # set by transitions

@@ -24,7 +24,8 @@ from bot.nlu.understanding import Understanding
 
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for a button's callback_data
 RESERVED_COMMANDS = {"cancel"}
-ENGINE_KEYS = {"crisis.kind", "command.args", "intent.text"}  # answers the engine saves
+ENGINE_KEYS = {"crisis.kind", "crisis.signal", "safety.means", "place.shared", "command.args",
+               "intent.text", "intent.name"}  # answers the engine saves
 EXIT_ACTIONS = {"end", "start", "resume"}
 # Words that label people or call addiction a disease (SMART Recovery's language).
 LABELS = [
@@ -51,7 +52,8 @@ def language_problems(text: str) -> list[str]:
             found.append(f"'{match.group(0)}' {why}")
     return found
 # Placeholders the engine fills in system messages, besides stored answers.
-MESSAGE_PLACEHOLDERS = {"invalid_number": {"min", "max"}, "unknown_command": {"command"}}
+MESSAGE_PLACEHOLDERS = {"invalid_number": {"min", "max"}, "unknown_command": {"command"},
+                        "which_number": {"number", "button"}}
 
 
 @dataclass

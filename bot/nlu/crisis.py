@@ -1,11 +1,20 @@
 """The crisis safety net: does a message signal suicide, self-harm, overdose, a medical
 emergency, harm to others or abuse? Offline patterns over the normalised message.
 
-Missing a crisis is far worse than a false alarm, so the patterns lean wide and are
-checked before anything else, in every state of every dialog. Ordinary idioms ("this
-craving is killing me", "dying for a coffee") are removed first by the `ignore` list.
-Longer key words are corrected when misspelt ("sucide", "overdoesd"), never the short
-ones: "kill" is one letter from "will" and "fill".
+Two nets, checked before anything else in every state of every dialog:
+- `kinds`: certain signs. The crisis conversation opens at once with the numbers.
+- `risk`: possible signs (passive ideation, hopelessness, being a burden, goodbyes, giving
+  things away, looking up a method, using everything at once). The bot asks plainly
+  whether the person is thinking of ending their life, with the numbers in view.
+People in crisis rarely say it in one message, so the net also reads a message with what
+came before: a means of harm named a little earlier ("my pills are here") makes a message
+that refers back to it ("I might take them all") a crisis, and for a while after any sign
+(`careful`) weaker ones ("what's the point anyway") get the question too.
+
+Missing a crisis is far worse than a false alarm, so the patterns lean wide. Ordinary
+idioms ("this craving is killing me", "dying for a coffee") are removed first by the
+`ignore` list. Longer key words are corrected when misspelt ("sucide", "overdoesd"), never
+the short ones: "kill" is one letter from "will" and "fill".
 """
 
 from __future__ import annotations
@@ -21,6 +30,27 @@ from bot.errors import Problem
 from bot.nlu.normalize import normalize
 
 MIN_CORRECTED = 5  # letters a key word needs before a misspelling of it is corrected
+RISK = "risk"  # the kind given to a possible sign: ask, don't assume
+REFERS_BACK = "suicide"  # intent to use a means named before is a crisis, not first aid
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """What one message says about safety, read with what came before."""
+
+    kind: str | None = None  # a crisis kind (suicide, overdose ...), RISK, or None
+    means: str | None = None  # a means of harm it names ("pills"), to remember a while
+    # RISK only from the weaker signs that count after a recent one: the message may be an
+    # answer ("money and sleep"), so it is a sign only when it is not one.
+    weak: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the engine remembers between messages (see bot.dialog.engine)."""
+
+    careful: bool = False  # a sign came recently: weaker ones count too
+    means: str | None = None  # a means of harm named recently
 
 
 @dataclass(frozen=True)
@@ -29,6 +59,10 @@ class CrisisDetector:
     kinds: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]
     vocabulary: frozenset[str]
     spellings: dict[str, str]
+    risk: tuple[re.Pattern[str], ...] = ()
+    careful: tuple[re.Pattern[str], ...] = ()
+    means: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    refers_back: tuple[re.Pattern[str], ...] = ()
     # A fixed order to try key words in: a typo near two of them ("overdosd") is then
     # corrected the same way in every run, not in the set's hash order.
     ordered: tuple[str, ...] = field(init=False, repr=False, compare=False)
@@ -37,14 +71,34 @@ class CrisisDetector:
         object.__setattr__(self, "ordered", tuple(sorted(self.vocabulary)))
 
     def detect(self, text: str) -> str | None:
-        """The kind of crisis the message signals (suicide, overdose ...), or None."""
+        """The kind of crisis the message signals (suicide, overdose ...), or None: the
+        certain signs only, on the message alone."""
+        message = self._prepare(text)
+        return next((kind for kind, patterns in self.kinds
+                     if any(p.search(message) for p in patterns)), None)
+
+    def assess(self, text: str, context: Context | None = None) -> Signal:
+        """Both nets, with what came before."""
+        context = context or Context()
+        message = self._prepare(text)
+        means = next((name for name, pattern in self.means if pattern.search(message)), None)
+        for kind, patterns in self.kinds:
+            if any(p.search(message) for p in patterns):
+                return Signal(kind, means)
+        if any(p.search(message) for p in self.risk):
+            return Signal(RISK, means)
+        named = means or context.means
+        if named and any(p.search(message) for p in self.refers_back):
+            return Signal(REFERS_BACK, named)
+        if context.careful and (means or any(p.search(message) for p in self.careful)):
+            return Signal(RISK, means, weak=True)
+        return Signal(None, means)
+
+    def _prepare(self, text: str) -> str:
         message = f" {self._correct(normalize(text))} "
         for idiom in self.ignore:
             message = idiom.sub(" ", message)
-        for kind, patterns in self.kinds:
-            if any(p.search(message) for p in patterns):
-                return kind
-        return None
+        return message
 
     def _correct(self, message: str) -> str:
         words = [self.spellings.get(word, word) for word in message.split()]
@@ -62,16 +116,19 @@ class CrisisDetector:
 
 def build_crisis(parsed: Parsed) -> tuple[CrisisDetector | None, list[Problem]]:
     """From a parsed crisis file: kinds: {kind: [regex]}, and optional ignore: [regex],
-    spellings: {written: meant}, vocabulary: [word]."""
+    spellings: {written: meant}, vocabulary: [word], risk: [regex], careful: [regex],
+    means: {name: regex}, refers_back: [regex]."""
     data: Any = parsed.data
     problems: list[Problem] = []
     if not isinstance(data, dict) or not isinstance(data.get("kinds"), dict):
         return None, [parsed.problem((), "expected kinds: {kind: [patterns]}, plus optional "
                                          "ignore: [idioms] and vocabulary: [words]")]
+    known = ("ignore", "spellings", "vocabulary", "kinds", "risk", "careful", "means",
+             "refers_back")
     for key in data:
-        if key not in ("ignore", "spellings", "vocabulary", "kinds"):
-            problems.append(parsed.problem((key,), f"unknown key '{key}' (known keys: ignore, "
-                                                   "spellings, vocabulary, kinds)"))
+        if key not in known:
+            problems.append(parsed.problem((key,), f"unknown key '{key}' (known keys: "
+                                                   f"{', '.join(known)})"))
 
     def compile_all(items: Any, path: tuple[Any, ...]) -> tuple[re.Pattern[str], ...]:
         if not isinstance(items, list) or not items:
@@ -89,6 +146,22 @@ def build_crisis(parsed: Parsed) -> tuple[CrisisDetector | None, list[Problem]]:
     ignore = compile_all(data.get("ignore", ["$^"]), ("ignore",))
     kinds = tuple((str(kind), compile_all(items, ("kinds", kind)))
                   for kind, items in data["kinds"].items())
+    risk = compile_all(data["risk"], ("risk",)) if "risk" in data else ()
+    careful = compile_all(data["careful"], ("careful",)) if "careful" in data else ()
+    refers_back = compile_all(data["refers_back"], ("refers_back",)) \
+        if "refers_back" in data else ()
+    means_data = data.get("means", {})
+    if not isinstance(means_data, dict):
+        problems.append(parsed.problem(("means",), "expected {name: pattern}, e.g. "
+                                                   "pills: '\\b(pills|tablets)\\b'"))
+        means_data = {}
+    means: list[tuple[str, re.Pattern[str]]] = []
+    for name, item in means_data.items():
+        try:
+            means.append((str(name), re.compile(str(item))))
+        except re.error as exc:
+            problems.append(parsed.problem(("means", name), f"pattern '{item}' is not a valid "
+                                                            f"regular expression: {exc}"))
     vocabulary = data.get("vocabulary", [])
     if not isinstance(vocabulary, list) or not all(isinstance(w, str) for w in vocabulary):
         problems.append(parsed.problem(("vocabulary",), "expected a list of words"))
@@ -104,4 +177,5 @@ def build_crisis(parsed: Parsed) -> tuple[CrisisDetector | None, list[Problem]]:
     if problems:
         return None, problems
     return CrisisDetector(ignore, kinds, frozenset(normalize(w) for w in vocabulary),
-                          {normalize(str(k)): normalize(str(v)) for k, v in spellings.items()}), []
+                          {normalize(str(k)): normalize(str(v)) for k, v in spellings.items()},
+                          risk, careful, tuple(means), refers_back), []

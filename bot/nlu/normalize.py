@@ -11,10 +11,19 @@ _REPEATS = re.compile(r"(\w)\1{2,}")  # "soooo" -> "soo"
 _SPACES = re.compile(r"\s+")
 
 
+def _emoji_as_words(text: str) -> str:
+    """"🍺😭" -> " beer mug  loudly crying face ": an emoji says something ("struggling"),
+    and its Unicode name lets patterns and examples read it instead of losing it."""
+    if text.isascii():
+        return text
+    return "".join(f" {unicodedata.name(ch, '').lower()} "
+                   if unicodedata.category(ch) == "So" else ch for ch in text)
+
+
 def normalize(text: str) -> str:
-    """Lower case, no accents on apostrophes, no punctuation, single spaces:
-    "I can't…  STOP!!!" -> "i cant stop"."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    """Lower case, no accents on apostrophes, no punctuation, emoji as words, single spaces:
+    "I can't…  STOP!!! 😭" -> "i cant stop loudly crying face"."""
+    text = _emoji_as_words(unicodedata.normalize("NFKC", text)).lower()
     text = _APOSTROPHES.sub("", text)
     text = _NOT_WORD.sub(" ", text)
     text = _REPEATS.sub(r"\1\1", text)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.nlu.crisis import CrisisDetector
+from bot.nlu.crisis import Context, CrisisDetector, Signal
 from bot.nlu.intents import Guess, IntentClassifier
+from bot.nlu.words import Words
 
 SWITCH_WORDS = 4  # a "clear request to switch" is short: "stop this", "find a meeting"
 
@@ -15,9 +16,16 @@ class Understanding:
     crisis_detector: CrisisDetector | None
     classifier: IntentClassifier | None
     switch: float = 0.85  # how sure a short message must be to leave a free-text question
+    words: Words = Words()  # everyday answers: yes, no, numbers in words, idk ...
 
     def crisis(self, text: str) -> str | None:
         return self.crisis_detector.detect(text) if self.crisis_detector else None
+
+    def safety(self, text: str, context: Context | None = None) -> Signal:
+        """Both safety nets, with what came before (see bot.nlu.crisis)."""
+        if self.crisis_detector is None:
+            return Signal()
+        return self.crisis_detector.assess(text, context or Context())
 
     def intent(self, text: str) -> Guess:
         return self.classifier.classify(text) if self.classifier else Guess(None, 0.0)

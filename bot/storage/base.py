@@ -180,6 +180,10 @@ class Store(Protocol):
         """Follow-ups not yet handled, due at or before `until` (all if None), by due time."""
         ...
 
+    def followups_of(self, user_id: int) -> list[FollowUp]:
+        """One person's pending follow-ups, by due time."""
+        ...
+
     def journal(self, user_id: int) -> list[JournalEntry]: ...
 
     def urges(self, user_id: int, limit: int = 10) -> list[UrgeEntry]:

@@ -172,6 +172,9 @@ class MemoryStore:
             found = [f for f in self._followups.values() if until is None or f.due <= until]
         return sorted(found, key=lambda f: (f.due, f.id))
 
+    def followups_of(self, user_id: int) -> list[FollowUp]:
+        return [f for f in self.pending_followups() if f.user_id == user_id]
+
     def journal(self, user_id: int) -> list[JournalEntry]:
         with self._lock:
             return [JournalEntry(i, u, kind, json.loads(data), at)

@@ -40,6 +40,8 @@ def encode(reply: Outgoing) -> str:
         data["document"] = [reply.document[0], _b64(reply.document[1])]
     if reply.expect is not None:
         data["expect"] = reply.expect
+    if reply.urgent:
+        data["urgent"] = True
     return json.dumps(data, ensure_ascii=False)
 
 
@@ -56,6 +58,7 @@ def decode(raw: str, outbox_id: int) -> Outgoing:
         venue=Venue(*venue) if venue else None,
         document=(document[0], base64.b64decode(document[1])) if document else None,
         expect=data.get("expect"),
+        urgent=bool(data.get("urgent")),
         outbox_id=outbox_id,
     )
 

@@ -336,6 +336,11 @@ class SqliteStore:
         with self._lock:
             return [_followup(r) for r in self.db.query(sql + " order by due_at, id", params)]
 
+    def followups_of(self, user_id: int) -> list[FollowUp]:
+        with self._lock:
+            return [_followup(r) for r in self.db.query(
+                "select * from followups where user_id = ? order by due_at, id", [user_id])]
+
     def journal(self, user_id: int) -> list[JournalEntry]:
         with self._lock:
             return [JournalEntry(r["id"], r["user_id"], r["kind"], json.loads(r["data"]),

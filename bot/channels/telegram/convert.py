@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 from telegram import (
@@ -56,13 +56,15 @@ def classify(update: Update) -> Inbound:
     message = update.message
     if message is None:
         return Inbound(Route.IGNORE, chat.id)
+    language = update.effective_user.language_code if update.effective_user else None
     if message.location is not None:
         loc = message.location
-        return Inbound(Route.ENGINE, chat.id,
-                       Incoming.shared_location(user_id, loc.latitude, loc.longitude))
-    if message.text is not None:
-        return Inbound(Route.ENGINE, chat.id, Incoming.message(user_id, message.text))
-    return Inbound(Route.ENGINE, chat.id, Incoming.other(user_id, Kind.UNSUPPORTED))
+        event = Incoming.shared_location(user_id, loc.latitude, loc.longitude)
+    elif message.text is not None:
+        event = Incoming.message(user_id, message.text)
+    else:
+        event = Incoming.other(user_id, Kind.UNSUPPORTED)
+    return Inbound(Route.ENGINE, chat.id, replace(event, language=language or None))
 
 
 def _membership(change: ChatMemberUpdated) -> Inbound:

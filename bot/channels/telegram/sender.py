@@ -92,7 +92,9 @@ class Sender:
 
     async def send(self, chat_id: int, reply: Outgoing) -> Delivery:
         wait = self.pacer.delay(chat_id)
-        if wait:
+        # A crisis reply is never held back by the pace: Telegram's per-chat limit is a
+        # guideline, and a 429 would be waited out; a person in danger should not wait.
+        if wait and not reply.urgent:
             await self.sleep(wait)
         for attempt in range(1, self.max_attempts + 1):
             try:

@@ -1,0 +1,1 @@
+"""Safety: what the bot shows when a message signals a crisis (crisis lines by country)."""
