@@ -4,7 +4,7 @@
 
 Per free-text message: the crisis check, then intent routing, on the real dialogs' model
 (the engine skips routing after a crisis; both are timed here, the worst case). Messages:
-every phrasing of tests/eval/intents.yaml and tests/eval/crisis.yaml, the free text of
+every phrasing of tests/eval/dev/intents.yaml and tests/eval/dev/crisis.yaml, the free text of
 tests/transcripts/, and ordinary messages made up from everyday phrases (seeded). Each is
 timed alone, several rounds, the old way (a copy of classify as it was: a spelling
 correction that tried every word of about the same length, then scikit-learn's
@@ -57,7 +57,7 @@ JOINS = (", ", ". ", " and ", " but ", " so ")
 
 
 def phrasings() -> list[str]:
-    eval_dir = ROOT / "tests" / "eval"
+    eval_dir = ROOT / "tests" / "eval" / "dev"
     intents = yaml.safe_load((eval_dir / "intents.yaml").read_text())["items"]
     crisis = yaml.safe_load((eval_dir / "crisis.yaml").read_text())
     return [i["text"] for i in intents] + [i["text"] for i in crisis["crisis"]] + crisis["safe"]

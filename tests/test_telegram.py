@@ -130,14 +130,14 @@ async def test_free_text_and_unexpected_messages_all_get_a_reply(
     emulator.user_sends(2, "qwerty asdf")
     emulator.user_sends_sticker(2)
     emulator.user_edits(2, "hello!")
-    emulator.user_sends(2, "🙂")
+    emulator.user_sends(2, "🌵")
     emulator.user_sends(2, ("zqv wkp " * 512)[:4096])
     emulator.user_sends(2, "/whatever")
     texts = [m.plain for m in await emulator.wait_for(2, 6)]
     assert texts[0].startswith("I'm not sure I understood that.")
     assert texts[1] == "I can only read text for now. Tell me in a few words, or tap /help."
     assert texts[2] == "I only read new messages. If you changed something, please send it again."
-    assert texts[3] and not texts[3].startswith("I'm not sure")  # 🙂 is read: "smiling face"
+    assert texts[3].startswith("I'm not sure I understood that.")
     assert texts[4].startswith("I'm not sure I understood that.")
     assert texts[5] == "I don't know /whatever. Tap /help to see what I can do."
 

@@ -66,7 +66,7 @@ from bot.dialog.turn import (
     Turn,
 )
 from bot.events import Button, Incoming, Kind, Outgoing
-from bot.nlu.crisis import Context, Signal
+from bot.nlu.crisis import RISK, Context, Signal
 from bot.nlu.intents import Guess
 from bot.nlu.normalize import normalize
 from bot.reminders import next_due
