@@ -723,8 +723,8 @@ states:
     ("save: {Mood: good}", ["action 'save' 'Mood' is not a valid answer key"]),
     ("clear: [ok, Not OK]", ["action 'clear' expects an answer key or a list of keys, e.g. "
                              "reason or [urge.before, urge.after]"]),
-], ids=["follow_up-duration", "follow_up-shape", "follow_up-at", "start-unknown", "start-shape", "end-args",
-        "journal-shape", "journal-kind-keys", "save-key", "clear-keys"])
+], ids=["follow_up-duration", "follow_up-shape", "follow_up-at", "start-unknown", "start-shape",
+        "end-args", "journal-shape", "journal-kind-keys", "save-key", "clear-keys"])
 def test_bad_action_arguments(write_dialogs, call, messages):
     folder = write_dialogs({"x.yaml": ACTION.replace("{call}", call)})
     assert run(folder) == [at(folder, 7, f"state 'a': {m}") for m in messages]
