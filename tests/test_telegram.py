@@ -343,3 +343,20 @@ async def test_one_person_waiting_out_a_429_holds_up_nobody_else(
     assert time.monotonic() - started < 2.5
     assert emulator.messages_to(1) == []  # still waiting, in order, not lost
     await emulator.wait_for(1, 1, timeout=5)
+
+
+@pytest.mark.asyncio
+async def test_the_crisis_numbers_come_first_and_at_once_even_right_after_start(
+        emulator: BotApiEmulator, tmp_path: Path, dialogs: Path) -> None:
+    # Telegram's own pace: /start's three messages use up this chat's burst, so anything
+    # ordinary now waits for the next slot; the crisis reply must not.
+    channel = make_channel(emulator, tmp_path, dialogs)
+    channel.sender.pacer = ChatPacer(burst=3, period=5.0)
+    async with polling(channel):
+        emulator.user_sends(7, "/start")
+        await emulator.wait_for(7, 3)
+        update = emulator.user_sends(7, "honestly i dont see the point of being alive anymore")
+        reply = (await emulator.wait_for(7, 4, timeout=5))[3]
+    assert reply.at - emulator.pushed_at[update] <= 1.0
+    assert "thoughts of ending your life" in reply.plain and "999" in reply.plain
+    assert "116 123" in reply.plain  # every number, in that first message
