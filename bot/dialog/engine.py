@@ -356,15 +356,16 @@ class Engine:
             if not in_crisis or new_first_aid:
                 self._crisis(step, signal.kind)
                 return
-        if in_crisis:
-            step.answers["crisis.signal"] = signal.kind or ""
+        if in_crisis:  # the weak signs are for outside it: here they would misread "them"
+            step.answers["crisis.signal"] = "" if signal.weak else signal.kind or ""
         offered = step.user.settings.pop(CLARIFYING, None)
         if offered and self._typed_clarification(step, text, offered):
             return
         guess: Guess | None = None  # the model costs ~0.1 ms: still, ask it only if needed
         if current:
             dialog, state = current
-            index = self._typed_choice(state, text, step.answers)
+            # The crisis conversation reads words itself: "ok, calling them now" is not "ok".
+            index = self._typed_choice(state, text, step.answers, loose=not in_crisis)
             if index is not None:
                 self._press(step, dialog, state, index)
                 return
@@ -547,6 +548,15 @@ class Engine:
         """Interrupt whatever is going on; remember it so the person can come back to it.
         Within one crisis the first interrupted step is the one to go back to: a dialog
         opened in between (by a message the net missed) is not what they were doing."""
+        self._pause(step)
+        step.answers["crisis.kind"] = kind
+        step.answers["crisis.signal"] = kind
+        log.info("crisis signs (%s) from user %s", kind, step.user.user_id)
+        self._start(step, CRISIS_DIALOG)
+
+    def _pause(self, step: _Step) -> None:
+        """Remember the step a crisis conversation interrupts, unless one is remembered
+        already in this crisis."""
         paused = step.user.settings.get(PAUSED)
         if paused and (len(paused) < 3 or step.now - datetime.fromisoformat(paused[2]) >
                        self.careful):
@@ -556,12 +566,9 @@ class Engine:
             if step.user.dialog and step.user.dialog != CRISIS_DIALOG:
                 step.user.settings[PAUSED] = [step.user.dialog, step.user.state,
                                               step.now.isoformat()]
-        step.answers["crisis.kind"] = kind
-        step.answers["crisis.signal"] = kind
-        log.info("crisis signs (%s) from user %s", kind, step.user.user_id)
-        self._start(step, CRISIS_DIALOG)
 
-    def _typed_choice(self, state: StateSpec, text: str, answers: dict[str, Any]) -> int | None:
+    def _typed_choice(self, state: StateSpec, text: str, answers: dict[str, Any],
+                      loose: bool = True) -> int | None:
         """A button chosen by typing its words ("back to the tools", "no!"), its number
         where no number is asked, or plain yes or no ("yep", "nah") for a yes or no button."""
         if not state.buttons:
@@ -572,7 +579,7 @@ class Engine:
             return labels.index(typed)
         if state.expect != "number" and typed.isdigit() and 1 <= int(typed) <= len(state.buttons):
             return int(typed) - 1
-        said = self.words.yes_or_no(text)
+        said = self.words.yes_or_no(text) if loose else None
         if said is None:
             return None
         words = self.words.yes if said == "yes" else self.words.no
@@ -616,6 +623,8 @@ class Engine:
             log.warning("follow-up %s points at %s:%s, which no longer exists",
                         followup.id, followup.dialog, followup.state)
             return
+        if dialog.name == CRISIS_DIALOG:
+            self._pause(step)  # a check-back: "go back" returns to what they are doing now
         here = step.user.state if step.user.dialog == dialog.name else BEGIN
         self._fire(step, dialog, here or BEGIN, timer_trigger(followup.state))
 
