@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ConfigError
+from bot.safety.facts import find_country
 from bot.safety.lines import (
     DEFAULT,
     CountryLines,
@@ -207,3 +208,11 @@ def test_shown_formats_each_kind_of_line() -> None:
     assert Line("Samaritans", web="https://www.samaritans.org/").shown == \
         "Samaritans: https://www.samaritans.org/"
     assert Line("Just a label").shown == "Just a label"
+
+
+@pytest.mark.parametrize(("typed", "country"), [
+    ("Ireland", "IE"), ("ie", "IE"), ("the US", "US"), ("Irland", "IE"), ("México", "MX"),
+    ("españa", "ES"), ("Deutschland", "DE"), ("scotland", "GB"), ("narnia", None), ("", None)])
+def test_a_typed_country_is_found_by_name_code_alias_or_near_spelling(
+        typed: str, country: str | None) -> None:
+    assert find_country(typed, load_lines()) == country

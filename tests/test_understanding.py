@@ -176,3 +176,16 @@ def test_greetings_and_thanks_get_a_reply(dialogs_dir: Path) -> None:
     assert chat.text.startswith("Hi! Good to hear from you.")
     chat.send("cheers for that")
     assert chat.text.startswith("You're welcome.")
+
+
+def test_a_free_text_answer_is_the_answer_unless_it_asks_what_the_question_means(
+        dialogs_dir: Path) -> None:
+    chat = ChatClient(dialogs_dir)
+    chat.send("/lapse")
+    chat.press("Ashamed")
+    before = chat.position
+    chat.send("what do you mean")
+    assert chat.position == before and "lapse.trigger" not in chat.answers
+    assert "What was happening just before?" in chat.text  # the step, with a word of help
+    chat.send("when i got paid and went to the pub")  # starts like a question: an answer
+    assert chat.answers["lapse.trigger"] == "when i got paid and went to the pub"

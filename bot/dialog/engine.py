@@ -364,8 +364,7 @@ class Engine:
         guess: Guess | None = None  # the model costs ~0.1 ms: still, ask it only if needed
         if current:
             dialog, state = current
-            # The crisis conversation reads words itself: "ok, calling them now" is not "ok".
-            index = self._typed_choice(state, text, step.answers, loose=not in_crisis)
+            index = self._typed_choice(state, text, step.answers)
             if index is not None:
                 self._press(step, dialog, state, index)
                 return
@@ -381,17 +380,19 @@ class Engine:
                 low, high = state.range
                 self._say(step, "invalid_number", min=_num(low), max=_num(high))
                 return
+            # "No, I said I didn't" and "what do you mean?" are never saved as the answer
+            # (only these plain ones: an answer may well start with "when" or "how").
+            if state.expect in ("text", "location") and not in_crisis and \
+                    (self.words.corrects(text) or self.words.puzzled(text)):
+                self._off_track(step, text)
+                return
             # Nothing typed in the crisis conversation leaves it ("help" there is an answer).
             switching = False
             if state.expect is not None and not in_crisis and self.understanding.may_switch(text):
                 guess = self.understanding.intent(text)
                 switching = self.understanding.switches(text, guess)
-            # The answer is the answer (a step asking for a location takes a typed place
-            # too), unless it says the bot got it wrong: that is never saved as the answer.
+            # The answer is the answer (a step asking for a location takes a typed place too).
             if state.expect in ("text", "location") and text.strip() and not switching:
-                if not in_crisis and (self.words.corrects(text) or self._asks_back(text)):
-                    self._off_track(step, text)
-                    return
                 self._answer(step, dialog, state, text.strip())
                 return
         if signal.weak and not in_crisis and CRISIS_DIALOG in self.catalog.dialogs:
@@ -443,7 +444,7 @@ class Engine:
             step.replies.append(Outgoing(to_html(self.messages["corrected"], {}), stop_or_go_on))
         elif guesses:
             self._clarify(step, guesses)
-        elif self.words.unsure_of(text):
+        elif self.words.unsure_of(text) or self.words.puzzled(text):
             self._say(step, "unsure")
             self._show_current(step)
         elif self._asks_back(text):
@@ -567,8 +568,7 @@ class Engine:
                 step.user.settings[PAUSED] = [step.user.dialog, step.user.state,
                                               step.now.isoformat()]
 
-    def _typed_choice(self, state: StateSpec, text: str, answers: dict[str, Any],
-                      loose: bool = True) -> int | None:
+    def _typed_choice(self, state: StateSpec, text: str, answers: dict[str, Any]) -> int | None:
         """A button chosen by typing its words ("back to the tools", "no!"), its number
         where no number is asked, or plain yes or no ("yep", "nah") for a yes or no button."""
         if not state.buttons:
@@ -579,7 +579,9 @@ class Engine:
             return labels.index(typed)
         if state.expect != "number" and typed.isdigit() and 1 <= int(typed) <= len(state.buttons):
             return int(typed) - 1
-        said = self.words.yes_or_no(text) if loose else None
+        # A step that takes typed words reads them itself ("ok, calling them now" is not
+        # "ok"); plain yes and no stand for buttons only where nothing else is read.
+        said = self.words.yes_or_no(text) if state.expect != "text" else None
         if said is None:
             return None
         words = self.words.yes if said == "yes" else self.words.no

@@ -275,8 +275,8 @@ def default_registry(crisis: CrisisConfig | None = None,
     zone = ZoneInfo(timezone)
     meeting_facts.register(reg, meetings or example_index(), helpline or HelplineConfig(),
                            timezone, country)
-    crisis = crisis or CrisisConfig()
-    safety_facts.register(reg, crisis, crisis_lines or load_lines())
+    lines = crisis_lines or load_lines()
+    safety_facts.register(reg, crisis or CrisisConfig(), lines)
 
     def urge_log(ctx: FactContext) -> str:
         lines = []
@@ -436,6 +436,16 @@ def default_registry(crisis: CrisisConfig | None = None,
             turn.now, _int(a["before"]), _int(a["after"]), str(a["trigger"] or ""),
             str(a["place"] or ""), str(a["coping"] or ""), str(a["used"] or ""),
             str(a["next_time"] or "")))
+
+    @reg.action("set_country", check=check_in_save, saves=lambda a: [a["save"]])
+    def set_country(turn: Turn, args: dict[str, str]) -> None:
+        """A country of the crisis-lines table from a typed name or code ("Ireland", "ie"):
+        set_country: {in: answer, save: answer}. Not found: the key is cleared."""
+        found = safety_facts.find_country(str(turn.answers.get(args["in"], "") or ""), lines)
+        if found:
+            turn.answers[args["save"]] = found
+        else:
+            turn.answers.pop(args["save"], None)
 
     @reg.action("find_absolutes", check=check_in_save, saves=lambda a: [a["save"]])
     def find_absolutes(turn: Turn, args: dict[str, str]) -> None:

@@ -16,7 +16,7 @@ from bot.nlu.normalize import normalize
 
 SHORT = 5  # words: a longer message is not "a number" or "a yes", it says something more
 _NUMBERS = re.compile(r"(?<![\w.,])-?\d+(?:[.,]\d+)?(?![\w])")
-LISTS = ("yes", "no", "unsure")
+LISTS = ("yes", "no", "unsure", "unclear")
 PATTERNS = ("correction", "question")
 
 
@@ -25,6 +25,7 @@ class Words:
     yes: frozenset[str] = frozenset()
     no: frozenset[str] = frozenset()
     unsure: frozenset[str] = frozenset()  # "idk", "not sure": no answer yet
+    unclear: frozenset[str] = frozenset()  # "what do you mean?": the question was unclear
     numbers: tuple[tuple[str, int], ...] = ()  # "eight" -> 8
     correction: tuple[re.Pattern[str], ...] = ()  # "no i said i didnt"
     question: tuple[re.Pattern[str], ...] = ()  # "what do you mean"
@@ -59,6 +60,10 @@ class Words:
         return bool(said) and len(said.split()) <= 2 * SHORT and any(
             f" {p} " in f" {said} " for p in self.unsure)
 
+    def puzzled(self, text: str) -> bool:
+        """The whole reply says the question was not clear ("what do you mean?", "huh")."""
+        return normalize(text) in self.unclear
+
     def corrects(self, text: str) -> bool:
         """A correction of what the bot understood ("no, I said I didn't")."""
         said = f" {normalize(text)} "
@@ -71,7 +76,8 @@ class Words:
 
 
 def build_words(parsed: Parsed) -> tuple[Words | None, list[Problem]]:
-    """From dialogs/words/<language>.yaml: yes, no, unsure: [phrases]; numbers: {word: n};
+    """From dialogs/words/<language>.yaml: yes, no, unsure, unclear: [phrases];
+    numbers: {word: n};
     correction, question: [patterns]."""
     data: Any = parsed.data
     if not isinstance(data, dict):
@@ -107,6 +113,6 @@ def build_words(parsed: Parsed) -> tuple[Words | None, list[Problem]]:
     if problems:
         return None, problems
     return Words(lists.get("yes", frozenset()), lists.get("no", frozenset()),
-                 lists.get("unsure", frozenset()),
+                 lists.get("unsure", frozenset()), lists.get("unclear", frozenset()),
                  tuple((normalize(str(k)), int(v)) for k, v in numbers.items()),
                  patterns["correction"], patterns["question"]), []

@@ -1,5 +1,5 @@
-"""What the crisis dialog shows and does: the numbers and text lines that fit the person's
-country, and choosing another country.
+"""What the crisis dialog shows: the numbers and text lines that fit the person's country;
+and finding the country a person names ("numbers for another country").
 
 The person's country comes from what they told the bot, most reliable first: a country
 they chose in the crisis dialog, a location they shared, their time zone, their app's
@@ -9,12 +9,12 @@ anyone whose country is not known; the shipped table (bot/safety/lines.yaml) for
 
 from __future__ import annotations
 
+import unicodedata
 from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz, process
 
 from bot.config import CrisisConfig
-from bot.dialog.turn import Turn
 from bot.nlu.normalize import normalize
 from bot.safety.lines import (
     DEFAULT,
@@ -26,7 +26,7 @@ from bot.safety.lines import (
 )
 
 if TYPE_CHECKING:  # the registry registers these: it imports this module, not the reverse
-    from bot.dialog.registry import CheckContext, FactContext, Registry
+    from bot.dialog.registry import FactContext, Registry
 
 CHOSEN = "crisis.country"  # the country the person chose ("numbers for another country")
 SHARED = "place.shared"  # the last location the person shared (saved by the engine)
@@ -67,29 +67,27 @@ def register(reg: Registry, crisis: CrisisConfig, table: dict[str, CountryLines]
     reg.facts["crisis_text"] = lambda ctx: bullets(lines(ctx)[2] + (FIND_A_HELPLINE,))
     reg.facts["crisis_country"] = lambda ctx: lines(ctx)[0]
 
-    names = {code: normalize(entry.name) for code, entry in table.items() if code != DEFAULT}
-    aliases = {"uk": "GB", "britain": "GB", "great britain": "GB", "england": "GB",
-               "scotland": "GB", "wales": "GB", "northern ireland": "GB", "usa": "US",
-               "america": "US", "united states of america": "US", "the us": "US",
-               "the uk": "GB", "espana": "ES", "mexico": "MX", "deutschland": "DE",
-               "holland": "NL", "the netherlands": "NL"}
 
-    def check_in_save(args: Any, ctx: CheckContext) -> list[str]:
-        if not isinstance(args, dict) or set(args) != {"in", "save"} or \
-                not all(isinstance(v, str) for v in args.values()):
-            return ["expects {in: answer key, save: answer key}"]
-        return []
+ALIASES = {"uk": "GB", "the uk": "GB", "britain": "GB", "great britain": "GB", "england": "GB",
+           "scotland": "GB", "wales": "GB", "northern ireland": "GB", "usa": "US",
+           "the us": "US", "america": "US", "united states of america": "US", "espana": "ES",
+           "deutschland": "DE", "holland": "NL", "the netherlands": "NL"}
 
-    @reg.action("set_country", check=check_in_save, saves=lambda a: [a["save"]])
-    def set_country(turn: Turn, args: dict[str, str]) -> None:
-        """A country from a typed name or code ("Ireland", "ie", "the US"):
-        set_country: {in: answer, save: answer}. Not found: the key is cleared."""
-        typed = normalize(str(turn.answers.get(args["in"], "") or ""))
-        code = aliases.get(typed) or (typed.upper() if typed.upper() in names else None)
-        if code is None and typed:
-            best: Any = process.extractOne(typed, names, scorer=fuzz.WRatio, score_cutoff=85)
-            code = best[2] if best else None
-        if code:
-            turn.answers[args["save"]] = code
-        else:
-            turn.answers.pop(args["save"], None)
+
+def find_country(typed: str, table: dict[str, CountryLines]) -> str | None:
+    """The table's country for a typed name or code ("Ireland", "ie", "the US", "Irland")."""
+    said = _plain(typed)
+    names = {code: _plain(entry.name) for code, entry in table.items() if code != DEFAULT}
+    if said in ALIASES:
+        return ALIASES[said]
+    if said.upper() in names:
+        return said.upper()
+    best: Any = process.extractOne(said, names, scorer=fuzz.WRatio, score_cutoff=85) \
+        if said else None
+    return str(best[2]) if best else None
+
+
+def _plain(text: str) -> str:
+    """Without accents: people type "Mexico" for México and "espana" for España."""
+    decomposed = unicodedata.normalize("NFKD", normalize(text))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
