@@ -94,6 +94,7 @@ MISSES = "misses"  # replies in a row that were not the answer a step waits for
 CLARIFYING = "clarifying"  # the intents just offered with "did you mean ...?"
 # Kinds that need their own first aid even in the middle of the crisis conversation.
 FIRST_AID = frozenset({"overdose", "medical", "harm_others", "abuse"})
+MEANS_NAMED = "means"  # crisis.signal for a message naming a means of harm, and no more
 MEANS_KEPT = timedelta(hours=2)  # a means named outside a crisis counts this long
 
 
@@ -357,7 +358,9 @@ class Engine:
                 self._crisis(step, signal.kind)
                 return
         if in_crisis:  # the weak signs are for outside it: here they would misread "them"
-            step.answers["crisis.signal"] = "" if signal.weak else signal.kind or ""
+            kind = "" if signal.weak else signal.kind or ""
+            # A means named now ("my tablets are here") is for making the surroundings safer.
+            step.answers["crisis.signal"] = kind or (MEANS_NAMED if signal.means else "")
         offered = step.user.settings.pop(CLARIFYING, None)
         if offered and self._typed_clarification(step, text, offered):
             return
@@ -386,6 +389,12 @@ class Engine:
                     (self.words.corrects(text) or self.words.puzzled(text)):
                 self._off_track(step, text)
                 return
+            # "idk what do i even say" at a step with buttons: help with this step, before
+            # any guess at what else it might mean (it read as "help" and lost the step).
+            if not in_crisis and (self.words.only_unsure(text) or (
+                    state.expect not in ("text", "location") and self.words.unsure_of(text))):
+                self._off_track(step, text)
+                return
             # Nothing typed in the crisis conversation leaves it ("help" there is an answer).
             switching = False
             if state.expect is not None and not in_crisis and self.understanding.may_switch(text):
@@ -402,6 +411,12 @@ class Engine:
         guess = guess or self.understanding.intent(text)
         # The words that opened a dialog ("meetings in Leeds") are an answer it can use.
         step.answers[INTENT_TEXT] = text
+        if current and guess.intent and guess.confidence < self.understanding.switch and \
+                not self.understanding.reply(guess.intent) and guess.intent not in current[1].on:
+            # Leaving an exercise halfway on a fair guess ("back to the tools" read as
+            # "help") loses the person's place: ask, with "something else" to carry on.
+            self._off_track(step, text, (guess.intent,))
+            return
         if guess.intent and self._route_intent(step, guess.intent):
             return
         if current:
@@ -579,6 +594,13 @@ class Engine:
             return labels.index(typed)
         if state.expect != "number" and typed.isdigit() and 1 <= int(typed) <= len(state.buttons):
             return int(typed) - 1
+        # Part of one label ("remind me why"), or one label within more words ("yep 7-10",
+        # "surf the urge please"): of two words or more, so "no" is not in "no idea".
+        padded = f" {typed} "
+        near = [i for i, label in enumerate(labels) if " " in label and (
+            f" {label} " in padded or (" " in typed and f" {typed} " in f" {label} "))]
+        if len(near) == 1 and state.expect != "text":
+            return near[0]
         # A step that takes typed words reads them itself ("ok, calling them now" is not
         # "ok"); plain yes and no stand for buttons only where nothing else is read.
         said = self.words.yes_or_no(text) if state.expect != "text" else None

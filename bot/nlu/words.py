@@ -16,7 +16,7 @@ from bot.nlu.normalize import normalize
 
 SHORT = 5  # words: a longer message is not "a number" or "a yes", it says something more
 _NUMBERS = re.compile(r"(?<![\w.,])-?\d+(?:[.,]\d+)?(?![\w])")
-LISTS = ("yes", "no", "unsure", "unclear")
+LISTS = ("yes", "no", "unsure", "unclear", "filler")
 PATTERNS = ("correction", "question")
 
 
@@ -26,6 +26,7 @@ class Words:
     no: frozenset[str] = frozenset()
     unsure: frozenset[str] = frozenset()  # "idk", "not sure": no answer yet
     unclear: frozenset[str] = frozenset()  # "what do you mean?": the question was unclear
+    filler: frozenset[str] = frozenset()  # words that add nothing: "lol", "tbh", "even"
     numbers: tuple[tuple[str, int], ...] = ()  # "eight" -> 8
     correction: tuple[re.Pattern[str], ...] = ()  # "no i said i didnt"
     question: tuple[re.Pattern[str], ...] = ()  # "what do you mean"
@@ -64,6 +65,16 @@ class Words:
         """The whole reply says the question was not clear ("what do you mean?", "huh")."""
         return normalize(text) in self.unclear
 
+    def only_unsure(self, text: str) -> bool:
+        """Nothing but "I don't know" ("idk what do i even say lol"): not an answer, even
+        where any text is ("dunno, delete the app maybe" is one)."""
+        said = f" {normalize(text)} "
+        for phrase in sorted(self.unsure, key=len, reverse=True):
+            if said.startswith(f" {phrase} "):
+                rest = said[len(phrase) + 2:].split()
+                return all(word in self.filler for word in rest)
+        return False
+
     def corrects(self, text: str) -> bool:
         """A correction of what the bot understood ("no, I said I didn't")."""
         said = f" {normalize(text)} "
@@ -76,7 +87,7 @@ class Words:
 
 
 def build_words(parsed: Parsed) -> tuple[Words | None, list[Problem]]:
-    """From dialogs/words/<language>.yaml: yes, no, unsure, unclear: [phrases];
+    """From dialogs/words/<language>.yaml: yes, no, unsure, unclear, filler: [phrases];
     numbers: {word: n};
     correction, question: [patterns]."""
     data: Any = parsed.data
@@ -114,5 +125,6 @@ def build_words(parsed: Parsed) -> tuple[Words | None, list[Problem]]:
         return None, problems
     return Words(lists.get("yes", frozenset()), lists.get("no", frozenset()),
                  lists.get("unsure", frozenset()), lists.get("unclear", frozenset()),
+                 lists.get("filler", frozenset()),
                  tuple((normalize(str(k)), int(v)) for k, v in numbers.items()),
                  patterns["correction"], patterns["question"]), []
