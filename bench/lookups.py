@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/lookups.py [--rounds 5] [--ordinary 300] [--meetings 50000]
 
-Per free-text message: the crisis check, then intent routing, on the real dialogs' model
+Per free-text message: both safety nets (patterns and the risk classifier), then intent routing, on the real dialogs' model
 (the engine skips routing after a crisis; both are timed here, the worst case). Messages:
 every phrasing of tests/eval/dev/intents.yaml and tests/eval/dev/crisis.yaml, the free text of
 tests/transcripts/, and ordinary messages made up from everyday phrases (seeded). Each is
@@ -144,13 +144,13 @@ def time_messages(understanding: Understanding, messages: list[str],
     old: list[float] = []
     new: list[float] = []
     for text in messages:  # warm up, and check the answers agree
-        understanding.crisis(text)
+        understanding.safety(text)
         assert same(paths[0](text), paths[1](text)), text
     for _ in range(rounds):
         for text in messages:
             for route, timings in zip(paths, (old, new), strict=True):
                 started = time.perf_counter_ns()
-                understanding.crisis(text)
+                understanding.safety(text)
                 route(text)
                 timings.append((time.perf_counter_ns() - started) / 1e6)
     return old, new

@@ -12,7 +12,7 @@ import yaml
 from bot.dialog.loader import load_catalog
 from bot.dialog.registry import default_registry
 from bot.nlu import intents
-from bot.nlu.intents import IntentClassifier, Scorer, _train
+from bot.nlu.intents import IntentClassifier, Scorer, train
 from bot.nlu.normalize import normalize
 
 EVAL = Path(__file__).parent / "eval" / "dev"  # tuned on; tests/eval/heldout is not
@@ -58,7 +58,7 @@ def test_unknown_words_and_repeats_score_as_scikit_learn_scores_them(
 def test_two_intents_score_as_scikit_learn_scores_them() -> None:
     # Two classes are a single row of weights and a sigmoid in scikit-learn.
     examples = ("i want a drink", "craving a pint", "fancy a bet", "hello", "yes", "maybe")
-    model = _train(examples, ("urge",) * 3 + ("none",) * 3)
+    model = train(examples, ("urge",) * 3 + ("none",) * 3)
     for message in ("i want a bet", "hi there", "", "craving"):
         assert_same(Scorer.of(model), model, message)
 
@@ -69,10 +69,10 @@ def test_a_model_read_from_the_disk_cache_scores_as_the_trained_one(
     examples = ("i want a drink", "craving a pint", "i slipped up", "i drank last night",
                 "hello", "yes")
     owners = ("urge", "urge", "lapse", "lapse", "none", "none")
-    trained = _train.__wrapped__(examples, owners)  # past the in-memory cache
+    trained = train.__wrapped__(examples, owners)  # past the in-memory cache
     assert len(list(tmp_path.glob("intents-*.joblib"))) == 1
     monkeypatch.setattr(intents, "_fit", None)  # training again would fail
-    loaded = _train.__wrapped__(examples, owners)
+    loaded = train.__wrapped__(examples, owners)
     for message in ("i want a pint", "drank yesterday", "hi"):
         assert Scorer.of(loaded).probabilities(message) == \
             Scorer.of(trained).probabilities(message)

@@ -189,3 +189,19 @@ def test_a_free_text_answer_is_the_answer_unless_it_asks_what_the_question_means
     assert "What was happening just before?" in chat.text  # the step, with a word of help
     chat.send("when i got paid and went to the pub")  # starts like a question: an answer
     assert chat.answers["lapse.trigger"] == "when i got paid and went to the pub"
+
+
+def test_the_risk_classifier_must_be_surer_to_interrupt_an_answer(dialogs_dir: Path) -> None:
+    chat = ChatClient(dialogs_dir)
+    detector = chat.engine.understanding.crisis_detector
+    assert detector is not None and detector.risk_model is not None
+    assert detector.risk_model.answer_threshold > detector.risk_model.threshold
+    chat.send("/abc")
+    chat.send("my boss shouted at me")
+    chat.send("I must never fail, it's unbearable")  # a belief, hard words expected: an answer
+    assert chat.answers["abc.b"] == "I must never fail, it's unbearable"
+    chat.send("/lapse")
+    chat.press("Low")
+    chat.send("i dont think i have any reasons left")  # surely a possible sign: the question
+    assert chat.position == (CRISIS_DIALOG, "ask")
+    assert "thoughts of ending your life" in chat.text and "999" in chat.text

@@ -346,8 +346,9 @@ class Engine:
         self._fire(step, dialog, state.name, button_trigger(index))
 
     def _text(self, step: _Step, text: str) -> None:
-        signal = self._safety(step, text)
         current = self._current(step.user)
+        signal = self._safety(step, text, answering=bool(
+            current and current[1].expect in ("text", "location")))
         in_crisis = self._in_crisis_conversation(step)
         if signal.kind and not signal.weak and CRISIS_DIALOG in self.catalog.dialogs:
             # Inside the crisis conversation a sign is an answer to the step (its branches
@@ -360,7 +361,9 @@ class Engine:
         if in_crisis:  # the weak signs are for outside it: here they would misread "them"
             kind = "" if signal.weak else signal.kind or ""
             # A means named now ("my tablets are here") is for making the surroundings safer.
-            step.answers["crisis.signal"] = kind or (MEANS_NAMED if signal.means else "")
+            if signal.means and kind in ("", RISK):
+                kind = MEANS_NAMED
+            step.answers["crisis.signal"] = kind
         offered = step.user.settings.pop(CLARIFYING, None)
         if offered and self._typed_clarification(step, text, offered):
             return
@@ -493,7 +496,7 @@ class Engine:
 
     # -- safety ---------------------------------------------------------------------------
 
-    def _safety(self, step: _Step, text: str) -> Signal:
+    def _safety(self, step: _Step, text: str, answering: bool) -> Signal:
         """Both safety nets on this message, with what the person said a little earlier;
         remembers this message's signs for the next ones."""
         memory = step.user.settings.get(SAFETY) or {}
@@ -502,7 +505,7 @@ class Engine:
         kept = self.careful if careful else MEANS_KEPT
         recent = means[0] if means and step.now - datetime.fromisoformat(means[1]) <= kept \
             else None
-        signal = self.understanding.safety(text, Context(careful, recent))
+        signal = self.understanding.safety(text, Context(careful, recent, answering))
         if signal.means:
             memory["means"] = [signal.means, step.now.isoformat()]
             step.answers["safety.means"] = signal.means

@@ -7,6 +7,7 @@ Telegram's limits. The engine never sees a dialog that did not pass both.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from bot.dialog.spec import Branch, ButtonSpec, Call, Catalog, DialogSpec, State
 from bot.dialog.validate import Sources, check_catalog
 from bot.dialog.yamlfile import Parsed, parse
 from bot.errors import DialogError, Problem
-from bot.nlu.crisis import build_crisis
+from bot.nlu.crisis import build_crisis, build_risk_model
 from bot.nlu.intents import build_intents
 from bot.nlu.understanding import Understanding
 from bot.nlu.words import Words, build_words
@@ -110,8 +111,17 @@ def load_understanding(folder: Path, language: str = "en") -> tuple[Understandin
             result, found = build(parsed)
             problems.extend(found)
             built[name] = result
-    return Understanding(built.get("crisis"), built.get("intents"),
-                         words=built.get("words") or Words()), problems
+    crisis, intents = built.get("crisis"), built.get("intents")
+    examples = folder / "crisis" / "examples" / f"{language}.yaml"
+    if crisis is not None and examples.is_file():
+        parsed, found = parse(examples.read_text(encoding="utf-8"), str(examples))
+        problems.extend(found)
+        if parsed is not None and not found:
+            # Every intent example ("i want a drink", "i feel so ashamed") is a counter-example.
+            model, found = build_risk_model(parsed, intents.examples if intents else ())
+            problems.extend(found)
+            crisis = dataclasses.replace(crisis, risk_model=model)
+    return Understanding(crisis, intents, words=built.get("words") or Words()), problems
 
 
 def build_dialog(parsed: Parsed) -> DialogSpec:

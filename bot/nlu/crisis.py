@@ -27,6 +27,7 @@ from rapidfuzz.distance import OSA
 
 from bot.dialog.yamlfile import Parsed
 from bot.errors import Problem
+from bot.nlu.intents import Scorer, train
 from bot.nlu.normalize import normalize
 
 MIN_CORRECTED = 5  # letters a key word needs before a misspelling of it is corrected
@@ -45,12 +46,69 @@ class Signal:
     weak: bool = False
 
 
+@dataclass(frozen=True)
+class RiskModel:
+    """P(a possible sign) from TF-IDF and logistic regression (the intent model's recipe),
+    trained on dialogs/crisis/examples/<language>.yaml with every intent example as a
+    counter-example. Patterns are exact but miss new wordings; this generalises."""
+
+    scorer: Scorer
+    threshold: float  # chosen without the held-out sets (bench/risk_threshold.py)
+    answer_threshold: float  # for an answer to a question that takes any words
+
+    def probability(self, message: str) -> float:
+        text = message.strip()
+        if not text:
+            return 0.0
+        return self.scorer.probabilities(text)[self.scorer.classes.index(RISK)]
+
+    def says_risk(self, message: str, answering: bool = False) -> bool:
+        bar = self.answer_threshold if answering else self.threshold
+        return self.probability(message) >= bar
+
+
+def build_risk_model(parsed: Parsed, counter_examples: tuple[str, ...] = ()
+                     ) -> tuple[RiskModel | None, list[Problem]]:
+    """From an examples file: risk: [messages], safe: [messages], threshold: 0-1 and
+    answer_threshold: 0-1."""
+    data: Any = parsed.data
+    problems: list[Problem] = []
+    if not isinstance(data, dict):
+        return None, [parsed.problem((), "expected risk: [...], safe: [...], threshold:")]
+    for key in data:
+        if key not in ("risk", "safe", "threshold", "answer_threshold"):
+            problems.append(parsed.problem((key,), f"unknown key '{key}' (known keys: risk, "
+                                                   "safe, threshold, answer_threshold)"))
+    lists = {}
+    for key in ("risk", "safe"):
+        items = data.get(key)
+        if not isinstance(items, list) or len(items) < 10 or \
+                not all(isinstance(i, str) for i in items):
+            problems.append(parsed.problem((key,), "expected a list of at least ten messages"))
+            items = []
+        lists[key] = [normalize(i) for i in items if normalize(i)]
+    bars = {}
+    for key in ("threshold", "answer_threshold"):
+        bars[key] = data.get(key, 0.5)
+        if not isinstance(bars[key], int | float) or not 0 < bars[key] < 1:
+            problems.append(parsed.problem((key,), f"{key} must be a number between 0 and 1"))
+    if problems:
+        return None, problems
+    examples = (*lists["risk"], *lists["safe"], *counter_examples)
+    owners = (RISK,) * len(lists["risk"]) + ("safe",) * (len(examples) - len(lists["risk"]))
+    return RiskModel(Scorer.of(train(examples, owners)), float(bars["threshold"]),
+                     float(bars["answer_threshold"])), []
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     """What the engine remembers between messages (see bot.dialog.engine)."""
 
     careful: bool = False  # a sign came recently: weaker ones count too
     means: str | None = None  # a means of harm named recently
+    # The message answers a question that takes any words ("what was the belief?"): the
+    # classifier must be surer before it interrupts ("I must never fail, it's unbearable").
+    answering: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +121,8 @@ class CrisisDetector:
     careful: tuple[re.Pattern[str], ...] = ()
     means: tuple[tuple[str, re.Pattern[str]], ...] = ()
     refers_back: tuple[re.Pattern[str], ...] = ()
+    # A small classifier beside the `risk` patterns: wordings no pattern was written for.
+    risk_model: RiskModel | None = None
     # A fixed order to try key words in: a typo near two of them ("overdosd") is then
     # corrected the same way in every run, not in the set's hash order.
     ordered: tuple[str, ...] = field(init=False, repr=False, compare=False)
@@ -85,11 +145,13 @@ class CrisisDetector:
         for kind, patterns in self.kinds:
             if any(p.search(message) for p in patterns):
                 return Signal(kind, means)
-        if any(p.search(message) for p in self.risk):
-            return Signal(RISK, means)
         named = means or context.means
         if named and any(p.search(message) for p in self.refers_back):
-            return Signal(REFERS_BACK, named)
+            return Signal(REFERS_BACK, named)  # intent to use it: more than a possible sign
+        if any(p.search(message) for p in self.risk) or (
+                self.risk_model is not None and
+                self.risk_model.says_risk(message, answering=context.answering)):
+            return Signal(RISK, means)
         if context.careful and (means or any(p.search(message) for p in self.careful)):
             return Signal(RISK, means, weak=True)
         return Signal(None, means)

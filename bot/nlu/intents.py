@@ -73,7 +73,7 @@ class IntentClassifier:
     near: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "model", _train(self.examples, self.owners))
+        object.__setattr__(self, "model", train(self.examples, self.owners))
         object.__setattr__(self, "scorer", Scorer.of(self.model))
         words = frozenset(w for e in self.examples for w in e.split())
         object.__setattr__(self, "vocabulary", words)
@@ -195,7 +195,7 @@ MODEL_VERSION = "tfidf-char2-5-word1-2-logreg-c30-balanced-1"
 
 
 @cache
-def _train(examples: tuple[str, ...], owners: tuple[str, ...]) -> Pipeline:
+def train(examples: tuple[str, ...], owners: tuple[str, ...]) -> Pipeline:
     """The model for these examples. Training takes a second or two, so the model is kept:
     in memory for this process, and on disk (keyed by a hash of the examples and of how the
     model is built) so the next start-up only loads it."""
