@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/lookups.py [--rounds 5] [--ordinary 300] [--meetings 50000]
 
-Per free-text message: both safety nets (patterns and the risk classifier), then intent routing, on the real dialogs' model
-(the engine skips routing after a crisis; both are timed here, the worst case). Messages:
+Per free-text message: both safety nets (patterns and the risk classifier), then intent
+routing, on the real dialogs' models (the engine skips routing after a crisis; both are
+timed here, the worst case). Messages:
 every phrasing of tests/eval/dev/intents.yaml and tests/eval/dev/crisis.yaml, the free text of
 tests/transcripts/, and ordinary messages made up from everyday phrases (seeded). Each is
 timed alone, several rounds, the old way (a copy of classify as it was: a spelling
