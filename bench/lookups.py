@@ -10,12 +10,16 @@ tests/transcripts/, and ordinary messages made up from everyday phrases (seeded)
 timed alone, several rounds, the old way (a copy of classify as it was: a spelling
 correction that tried every word of about the same length, then scikit-learn's
 predict_proba) and the new (IntentClassifier.classify); both must give the same guess.
+The safety nets alone are also timed beside themselves as they were (every pattern searched,
+every word's spelling worked out afresh): bot/nlu/rules.py skips the patterns a message
+cannot match; both must give the same signal.
 Then the nearest meeting over many meetings, from bench/meetings.py.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
 import random
@@ -37,7 +41,9 @@ from bench.meetings import measure  # noqa: E402
 from bot.dialog.loader import load_catalog  # noqa: E402
 from bot.dialog.registry import default_registry  # noqa: E402
 from bot.nlu.intents import NONE, Guess, IntentClassifier  # noqa: E402
+from bot.nlu.crisis import CrisisDetector  # noqa: E402
 from bot.nlu.normalize import normalize  # noqa: E402
+from bot.nlu.rules import Rule  # noqa: E402
 from bot.nlu.understanding import Understanding  # noqa: E402
 
 MESSAGE_TARGET_MS = 1.0  # the issue's "intent routing plus crisis check per message < 1 ms"
@@ -157,6 +163,45 @@ def time_messages(understanding: Understanding, messages: list[str],
     return old, new
 
 
+class _Forgetful(dict[str, str]):
+    """A corrections memory that keeps nothing: every word corrected afresh, as before."""
+
+    def __setitem__(self, key: str, value: str) -> None:
+        pass
+
+
+def unindexed(detector: CrisisDetector) -> CrisisDetector:
+    """The detector as it was: every pattern searched, every word's correction worked out."""
+    def plain(rule: Rule) -> Rule:
+        copy = Rule(rule.pattern)
+        object.__setattr__(copy, "keys", None)
+        return copy
+
+    return dataclasses.replace(
+        detector, ignore=tuple(map(plain, detector.ignore)),
+        kinds=tuple((kind, tuple(map(plain, rules))) for kind, rules in detector.kinds),
+        risk=tuple(map(plain, detector.risk)), careful=tuple(map(plain, detector.careful)),
+        means=tuple((name, plain(rule)) for name, rule in detector.means),
+        refers_back=tuple(map(plain, detector.refers_back)), corrections=_Forgetful())
+
+
+def time_safety(detector: CrisisDetector, messages: list[str],
+                rounds: int) -> tuple[list[float], list[float]]:
+    """Milliseconds per message for the safety nets alone, as before and now, interleaved."""
+    before = unindexed(detector)
+    for text in messages:
+        assert before.assess(text) == detector.assess(text), text
+    old: list[float] = []
+    new: list[float] = []
+    for _ in range(rounds):
+        for text in messages:
+            for net, timings in ((before, old), (detector, new)):
+                started = time.perf_counter_ns()
+                net.assess(text)
+                timings.append((time.perf_counter_ns() - started) / 1e6)
+    return old, new
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
@@ -188,6 +233,8 @@ def main() -> None:
     evals, typed = phrasings(), transcript_texts()
     messages = evals + typed + made_up(args.ordinary, random.Random(7))
     old, new = time_messages(understanding, messages, args.rounds)
+    assert understanding.crisis_detector is not None
+    nets_old, nets_new = time_safety(understanding.crisis_detector, messages, args.rounds)
     build_ms, fast, slow = measure(args.meetings, args.queries)
     fast_ms, slow_ms = [s * 1000 for s in fast], [s * 1000 for s in slow]
 
@@ -197,6 +244,11 @@ def main() -> None:
     print(row("scikit-learn (before)", old))
     print(row("Scorer (now)", new))
     print(verdict(new, old, MESSAGE_TARGET_MS))
+    print("  of which the safety nets alone (patterns, corrections, risk classifier):")
+    print(row("every pattern searched", nets_old))
+    print(row("indexed rules (now)", nets_new))
+    print(f"  speed-up {statistics.median(nets_old) / statistics.median(nets_new):.1f}x "
+          f"(medians), {percentile(nets_old, 0.99) / percentile(nets_new, 0.99):.1f}x (p99)")
     print(f"Nearest 5 meetings within 50 km over {args.meetings} meetings "
           f"(index built in {build_ms:.0f} ms), {len(fast)} queries:")
     print(row(f"Python loop ({len(slow)})", slow_ms))

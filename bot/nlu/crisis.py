@@ -29,8 +29,10 @@ from bot.dialog.yamlfile import Parsed
 from bot.errors import Problem
 from bot.nlu.intents import Scorer, train
 from bot.nlu.normalize import normalize
+from bot.nlu.rules import Rule, grams
 
 MIN_CORRECTED = 5  # letters a key word needs before a misspelling of it is corrected
+REMEMBERED = 50_000  # words whose correction is kept (a few MB at most)
 RISK = "risk"  # the kind given to a possible sign: ask, don't assume
 REFERS_BACK = "suicide"  # intent to use a means named before is a crisis, not first aid
 
@@ -113,19 +115,20 @@ class Context:
 
 @dataclass(frozen=True)
 class CrisisDetector:
-    ignore: tuple[re.Pattern[str], ...]
-    kinds: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]
+    ignore: tuple[Rule, ...]
+    kinds: tuple[tuple[str, tuple[Rule, ...]], ...]
     vocabulary: frozenset[str]
     spellings: dict[str, str]
-    risk: tuple[re.Pattern[str], ...] = ()
-    careful: tuple[re.Pattern[str], ...] = ()
-    means: tuple[tuple[str, re.Pattern[str]], ...] = ()
-    refers_back: tuple[re.Pattern[str], ...] = ()
+    risk: tuple[Rule, ...] = ()
+    careful: tuple[Rule, ...] = ()
+    means: tuple[tuple[str, Rule], ...] = ()
+    refers_back: tuple[Rule, ...] = ()
     # A small classifier beside the `risk` patterns: wordings no pattern was written for.
     risk_model: RiskModel | None = None
     # A fixed order to try key words in: a typo near two of them ("overdosd") is then
     # corrected the same way in every run, not in the set's hash order.
     ordered: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    corrections: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ordered", tuple(sorted(self.vocabulary)))
@@ -134,46 +137,64 @@ class CrisisDetector:
         """The kind of crisis the message signals (suicide, overdose ...), or None: the
         certain signs only, on the message alone."""
         message = self._prepare(text)
-        return next((kind for kind, patterns in self.kinds
-                     if any(p.search(message) for p in patterns)), None)
+        pieces = grams(message)
+        return next((kind for kind, rules in self.kinds
+                     if any(rule.search(message, pieces) for rule in rules)), None)
 
     def assess(self, text: str, context: Context | None = None) -> Signal:
         """Both nets, with what came before."""
         context = context or Context()
         message = self._prepare(text)
-        means = next((name for name, pattern in self.means if pattern.search(message)), None)
-        for kind, patterns in self.kinds:
-            if any(p.search(message) for p in patterns):
+        pieces = grams(message)
+
+        def found(rules: tuple[Rule, ...]) -> bool:
+            return any(rule.search(message, pieces) for rule in rules)
+
+        means = next((name for name, rule in self.means if rule.search(message, pieces)), None)
+        for kind, rules in self.kinds:
+            if found(rules):
                 return Signal(kind, means)
         named = means or context.means
-        if named and any(p.search(message) for p in self.refers_back):
+        if named and found(self.refers_back):
             return Signal(REFERS_BACK, named)  # intent to use it: more than a possible sign
-        if any(p.search(message) for p in self.risk) or (
+        if found(self.risk) or (
                 self.risk_model is not None and
                 self.risk_model.says_risk(message, answering=context.answering)):
             return Signal(RISK, means)
-        if context.careful and (means or any(p.search(message) for p in self.careful)):
+        if context.careful and (means or found(self.careful)):
             return Signal(RISK, means, weak=True)
         return Signal(None, means)
 
     def _prepare(self, text: str) -> str:
         message = f" {self._correct(normalize(text))} "
+        pieces = grams(message)
         for idiom in self.ignore:
-            message = idiom.sub(" ", message)
+            message = idiom.sub(" ", message, pieces)
         return message
 
     def _correct(self, message: str) -> str:
-        words = [self.spellings.get(word, word) for word in message.split()]
-        for i, word in enumerate(words):
-            if len(word) < MIN_CORRECTED - 1 or word in self.vocabulary:
-                continue
+        return " ".join(self._corrected(self.spellings.get(word, word))
+                        for word in message.split())
+
+    def _corrected(self, word: str) -> str:
+        """The key word a misspelt word stands for, or the word. Remembered: people use the
+        same few thousand words, and trying every key word costs more than the rest."""
+        found = self.corrections.get(word)
+        if found is not None:
+            return found
+        found = word
+        if len(word) >= MIN_CORRECTED - 1 and word not in self.vocabulary:
             for known in self.ordered:
+                if word.startswith(known):
+                    break  # an ending added ("strangled", "tablet"s): not a misspelling
                 allowed = 1 if len(known) < 8 else 2
                 if abs(len(known) - len(word)) <= allowed and \
                         OSA.distance(word, known, score_cutoff=allowed) <= allowed:
-                    words[i] = known
+                    found = known
                     break
-        return " ".join(words)
+        if len(self.corrections) < REMEMBERED:
+            self.corrections[word] = found
+        return found
 
 
 def build_crisis(parsed: Parsed) -> tuple[CrisisDetector | None, list[Problem]]:
@@ -192,14 +213,14 @@ def build_crisis(parsed: Parsed) -> tuple[CrisisDetector | None, list[Problem]]:
             problems.append(parsed.problem((key,), f"unknown key '{key}' (known keys: "
                                                    f"{', '.join(known)})"))
 
-    def compile_all(items: Any, path: tuple[Any, ...]) -> tuple[re.Pattern[str], ...]:
+    def compile_all(items: Any, path: tuple[Any, ...]) -> tuple[Rule, ...]:
         if not isinstance(items, list) or not items:
             problems.append(parsed.problem(path, "expected a list of patterns"))
             return ()
         compiled = []
         for i, item in enumerate(items):
             try:
-                compiled.append(re.compile(str(item)))
+                compiled.append(Rule.compile(str(item)))
             except re.error as exc:
                 problems.append(parsed.problem((*path, i), f"pattern '{item}' is not a valid "
                                                            f"regular expression: {exc}"))
@@ -217,10 +238,10 @@ def build_crisis(parsed: Parsed) -> tuple[CrisisDetector | None, list[Problem]]:
         problems.append(parsed.problem(("means",), "expected {name: pattern}, e.g. "
                                                    "pills: '\\b(pills|tablets)\\b'"))
         means_data = {}
-    means: list[tuple[str, re.Pattern[str]]] = []
+    means: list[tuple[str, Rule]] = []
     for name, item in means_data.items():
         try:
-            means.append((str(name), re.compile(str(item))))
+            means.append((str(name), Rule.compile(str(item))))
         except re.error as exc:
             problems.append(parsed.problem(("means", name), f"pattern '{item}' is not a valid "
                                                             f"regular expression: {exc}"))
