@@ -40,8 +40,8 @@ os.environ.setdefault("SMART_COACH_CACHE", str(Path(tempfile.gettempdir()) / "sc
 from bench.meetings import measure  # noqa: E402
 from bot.dialog.loader import load_catalog  # noqa: E402
 from bot.dialog.registry import default_registry  # noqa: E402
-from bot.nlu.intents import NONE, Guess, IntentClassifier  # noqa: E402
 from bot.nlu.crisis import CrisisDetector  # noqa: E402
+from bot.nlu.intents import NONE, Guess, IntentClassifier  # noqa: E402
 from bot.nlu.normalize import normalize  # noqa: E402
 from bot.nlu.rules import Rule  # noqa: E402
 from bot.nlu.understanding import Understanding  # noqa: E402

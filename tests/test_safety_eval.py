@@ -26,8 +26,12 @@ FEELINGS = ("ashamed", "lonely", "low", "better")
 # getting worse (false alarms: a ceiling). Until a figure reaches its bar, README says so.
 BAR = {"direct": 1.0, "indirect": 0.95, "alarms": 0.02, "context": 0.9, "unanswered": 0.0,
        "intents": 0.95}
-FLOOR = {"direct": 0.93, "indirect": 0.86, "alarms": 0.04, "context": 0.68,
-         "unanswered": 0.19, "intents": 0.94}
+FLOORS = {
+    "heldout": {"direct": 0.93, "indirect": 0.86, "alarms": 0.04, "context": 0.68,
+                "unanswered": 0.19, "intents": 0.94},
+    "dev/first-heldout": {"direct": 1.0, "indirect": 0.95, "alarms": 0.02, "context": 0.9,
+                          "unanswered": 0.05, "intents": 0.97},
+}
 
 
 def load(*parts: str) -> Any:
@@ -76,55 +80,81 @@ def test_dev_context_cases(dialogs_dir: Path) -> None:
         assert got in want[case["expect"]], (case, got)
 
 
-# -- held-out sets: measured, never tuned on ------------------------------------------------
+# -- the blind sets: tests/eval/heldout measures (never tuned on); dev/first-heldout was the
+# first such set, measured once, then opened for tuning: now it only guards ---------------
 
-def test_heldout_direct_crisis_recall_is_total(catalog: Catalog, figures: list[str]) -> None:
-    items = load("heldout", "crisis.yaml")["direct"]
+SETS = ("heldout", "dev/first-heldout")
+
+
+def label(where: str) -> str:
+    return "held-out" if where == "heldout" else "first held-out (now dev)"
+
+
+def problem(where: str, name: str, misses: list[str]) -> str:
+    """The assertion message: the texts only for a development set. Looking at held-out
+    misses would be tuning on them."""
+    bar = f"below {FLOORS[where][name]:.0%} (bar: {BAR[name]:.0%})"
+    return bar if where == "heldout" else f"{bar}: {misses}"
+
+
+@pytest.mark.parametrize("where", SETS)
+def test_direct_crisis_recall_is_total(catalog: Catalog, figures: list[str], where: str) -> None:
+    items = load(where, "crisis.yaml")["direct"]
     kinds = [heard(catalog, i["text"]) for i in items]
     certain = sum(k not in (None, RISK) for k in kinds)
-    asked = sum(k is not None for k in kinds)
-    figures.append(f"held-out direct crisis: crisis reply {rate(certain, len(items))}, "
-                   f"heard (crisis reply or the safety question) {rate(asked, len(items))}")
-    # The texts are not printed: looking at the misses would be tuning on them.
-    assert asked / len(items) >= FLOOR["direct"], f"below {FLOOR['direct']:.0%} (bar: 100%)"
+    missed = [i["text"] for i, k in zip(items, kinds, strict=True) if k is None]
+    figures.append(f"{label(where)} direct crisis: crisis reply {rate(certain, len(items))}, "
+                   f"heard (crisis reply or the safety question) "
+                   f"{rate(len(items) - len(missed), len(items))}")
+    assert 1 - len(missed) / len(items) >= FLOORS[where]["direct"], \
+        problem(where, "direct", missed)
 
 
-def test_heldout_indirect_signs_are_heard(catalog: Catalog, figures: list[str]) -> None:
-    items = load("heldout", "crisis.yaml")["indirect"]
+@pytest.mark.parametrize("where", SETS)
+def test_indirect_signs_are_heard(catalog: Catalog, figures: list[str], where: str) -> None:
+    items = load(where, "crisis.yaml")["indirect"]
     missed = [i for i in items if heard(catalog, i["text"]) is None]
     by_theme = Counter(i["theme"] for i in missed)
-    figures.append(f"held-out indirect signs: heard {rate(len(items) - len(missed), len(items))}; "
-                   f"missed by theme {dict(by_theme)}")
-    assert (len(items) - len(missed)) / len(items) >= FLOOR["indirect"]
+    figures.append(f"{label(where)} indirect signs: heard "
+                   f"{rate(len(items) - len(missed), len(items))}; missed by theme "
+                   f"{dict(by_theme)}")
+    assert 1 - len(missed) / len(items) >= FLOORS[where]["indirect"], \
+        problem(where, "indirect", [i["text"] for i in missed])
 
 
-def test_heldout_false_alarms_are_rare(catalog: Catalog, figures: list[str]) -> None:
-    safe = load("heldout", "crisis.yaml")["safe"]
+@pytest.mark.parametrize("where", SETS)
+def test_false_alarms_are_rare(catalog: Catalog, figures: list[str], where: str) -> None:
+    safe = load(where, "crisis.yaml")["safe"]
     ordinary = [{"group": "intent", "text": i["text"]}
-                for i in load("heldout", "intents.yaml")["items"]]
+                for i in load(where, "intents.yaml")["items"]]
     items = safe + ordinary
     alarms = [i for i in items if heard(catalog, i["text"]) is not None]
     idioms = [i for i in alarms if i["group"] == "idiom"]
-    figures.append(f"held-out false alarms: {rate(len(alarms), len(items))} of ordinary and "
-                   f"idiomatic messages (idioms {len(idioms)})")
-    assert len(alarms) / len(items) <= FLOOR["alarms"]
+    figures.append(f"{label(where)} false alarms: {rate(len(alarms), len(items))} of ordinary "
+                   f"and idiomatic messages (idioms {len(idioms)})")
+    assert len(alarms) / len(items) <= FLOORS[where]["alarms"], \
+        problem(where, "alarms", [i["text"] for i in alarms])
 
 
-def test_heldout_context(dialogs_dir: Path, figures: list[str]) -> None:
-    cases = load("heldout", "context.yaml")["conversations"]
+@pytest.mark.parametrize("where", SETS)
+def test_context(dialogs_dir: Path, figures: list[str], where: str) -> None:
+    cases = load(where, "context.yaml")["conversations"]
     want = {"crisis": {"crisis"}, "ask": {"crisis", "ask"}, "ordinary": {"ordinary"}}
     chat = ChatClient(dialogs_dir)
     right = [play(chat.as_user(user), c["messages"]) in want[c["expect"]]
              for user, c in enumerate(cases, start=100)]
-    kinds = Counter(c["expect"] for c, ok in zip(cases, right, strict=True) if not ok)
-    figures.append(f"held-out conversations (context): {rate(sum(right), len(cases))}; "
+    wrong = [c for c, ok in zip(cases, right, strict=True) if not ok]
+    kinds = Counter(c["expect"] for c in wrong)
+    figures.append(f"{label(where)} conversations (context): {rate(sum(right), len(cases))}; "
                    f"wrong by expected outcome {dict(kinds)}")
-    assert sum(right) / len(cases) >= FLOOR["context"]
+    assert sum(right) / len(cases) >= FLOORS[where]["context"], \
+        problem(where, "context", [str(c["messages"]) for c in wrong])
 
 
-def test_heldout_feelings_get_an_answer(dialogs_dir: Path, catalog: Catalog,
-                                       figures: list[str]) -> None:
-    items = load("heldout", "feelings.yaml")["items"]
+@pytest.mark.parametrize("where", SETS)
+def test_feelings_get_an_answer(dialogs_dir: Path, catalog: Catalog, figures: list[str],
+                                where: str) -> None:
+    items = load(where, "feelings.yaml")["items"]
     fallback = catalog.messages["fallback"]
     routed = sum(catalog.understanding.intent(i["text"]).intent == i["feeling"] for i in items)
     unanswered = []
@@ -135,14 +165,18 @@ def test_heldout_feelings_get_an_answer(dialogs_dir: Path, catalog: Catalog,
         if any(r.text.startswith(fallback[:20]) for r in person.replies) or \
                 person.position[0] == "urge":
             unanswered.append(item["text"])
-    figures.append(f"held-out feelings: the right feeling {rate(routed, len(items))}; "
+    figures.append(f"{label(where)} feelings: the right feeling {rate(routed, len(items))}; "
                    f"'not understood' or the urge tools {len(unanswered)}")
-    assert len(unanswered) / len(items) <= FLOOR["unanswered"]
+    assert len(unanswered) / len(items) <= FLOORS[where]["unanswered"], \
+        problem(where, "unanswered", unanswered)
 
 
-def test_heldout_intent_routing(catalog: Catalog, figures: list[str]) -> None:
-    items = load("heldout", "intents.yaml")["items"]
-    right = sum((catalog.understanding.intent(i["text"]).intent or "none") == i["intent"]
-                for i in items)
-    figures.append(f"held-out intents: {rate(right, len(items))} (bar {BAR['intents']:.0%})")
-    assert right / len(items) >= FLOOR["intents"]
+@pytest.mark.parametrize("where", SETS)
+def test_intent_routing(catalog: Catalog, figures: list[str], where: str) -> None:
+    items = load(where, "intents.yaml")["items"]
+    wrong = [i["text"] for i in items
+             if (catalog.understanding.intent(i["text"]).intent or "none") != i["intent"]]
+    right = len(items) - len(wrong)
+    figures.append(f"{label(where)} intents: {rate(right, len(items))} "
+                   f"(bar {BAR['intents']:.0%})")
+    assert right / len(items) >= FLOORS[where]["intents"], problem(where, "intents", wrong)

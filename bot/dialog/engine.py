@@ -363,6 +363,8 @@ class Engine:
             # A means named now ("my tablets are here") is for making the surroundings safer.
             if signal.means and kind in ("", RISK):
                 kind = MEANS_NAMED
+            elif kind not in ("", RISK) and step.answers.get("crisis.kind") == RISK:
+                step.answers["crisis.kind"] = kind  # asked about a possible sign: it is one
             step.answers["crisis.signal"] = kind
         offered = step.user.settings.pop(CLARIFYING, None)
         if offered and self._typed_clarification(step, text, offered):

@@ -173,8 +173,10 @@ class CrisisDetector:
         return message
 
     def _correct(self, message: str) -> str:
-        return " ".join(self._corrected(self.spellings.get(word, word))
-                        for word in message.split())
+        # A phone spelling is replaced as written ("overdoing" -> "over doing": an everyday
+        # word one letter from a key word), never corrected further.
+        return " ".join(self.spellings[word] if word in self.spellings else
+                        self._corrected(word) for word in message.split())
 
     def _corrected(self, word: str) -> str:
         """The key word a misspelt word stands for, or the word. Remembered: people use the

@@ -11,15 +11,18 @@ searched: one set operation instead of a scan. bench/lookups.py times it.
 
 from __future__ import annotations
 
+import importlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-try:  # the parser behind re.compile: private, so everything below falls back without it
-    from re import _constants as sre
-    from re import _parser as sre_parse
-except ImportError:  # pragma: no cover - another Python: every rule is simply searched
-    sre = sre_parse = None  # type: ignore[assignment]
+# The parser behind re.compile is private (re._parser), so it is looked up, not imported:
+# on a Python without it every rule is simply searched, only slower.
+try:
+    sre_parse: Any = importlib.import_module("re._parser")
+    sre: Any = importlib.import_module("re._constants")
+except ImportError:  # pragma: no cover
+    sre_parse = sre = None
 
 
 GRAM = 3  # characters in the pieces a message is indexed by
