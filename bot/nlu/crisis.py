@@ -29,7 +29,7 @@ from bot.dialog.yamlfile import Parsed
 from bot.errors import Problem
 from bot.nlu.intents import Scorer, train
 from bot.nlu.normalize import normalize
-from bot.nlu.rules import Rule, grams
+from bot.nlu.rules import Rule, RuleSet, grams
 
 MIN_CORRECTED = 5  # letters a key word needs before a misspelling of it is corrected
 REMEMBERED = 50_000  # words whose correction is kept (a few MB at most)
@@ -116,13 +116,13 @@ class Context:
 @dataclass(frozen=True)
 class CrisisDetector:
     ignore: tuple[Rule, ...]
-    kinds: tuple[tuple[str, tuple[Rule, ...]], ...]
+    kinds: tuple[tuple[str, RuleSet], ...]
     vocabulary: frozenset[str]
     spellings: dict[str, str]
-    risk: tuple[Rule, ...] = ()
-    careful: tuple[Rule, ...] = ()
+    risk: RuleSet = RuleSet(())
+    careful: RuleSet = RuleSet(())
     means: tuple[tuple[str, Rule], ...] = ()
-    refers_back: tuple[Rule, ...] = ()
+    refers_back: RuleSet = RuleSet(())
     # A small classifier beside the `risk` patterns: wordings no pattern was written for.
     risk_model: RiskModel | None = None
     # A fixed order to try key words in: a typo near two of them ("overdosd") is then
@@ -138,8 +138,7 @@ class CrisisDetector:
         certain signs only, on the message alone."""
         message = self._prepare(text)
         pieces = grams(message)
-        return next((kind for kind, rules in self.kinds
-                     if any(rule.search(message, pieces) for rule in rules)), None)
+        return next((kind for kind, rules in self.kinds if rules.any(message, pieces)), None)
 
     def assess(self, text: str, context: Context | None = None) -> Signal:
         """Both nets, with what came before."""
@@ -147,21 +146,18 @@ class CrisisDetector:
         message = self._prepare(text)
         pieces = grams(message)
 
-        def found(rules: tuple[Rule, ...]) -> bool:
-            return any(rule.search(message, pieces) for rule in rules)
-
         means = next((name for name, rule in self.means if rule.search(message, pieces)), None)
         for kind, rules in self.kinds:
-            if found(rules):
+            if rules.any(message, pieces):
                 return Signal(kind, means)
         named = means or context.means
-        if named and found(self.refers_back):
+        if named and self.refers_back.any(message, pieces):
             return Signal(REFERS_BACK, named)  # intent to use it: more than a possible sign
-        if found(self.risk) or (
+        if self.risk.any(message, pieces) or (
                 self.risk_model is not None and
                 self.risk_model.says_risk(message, answering=context.answering)):
             return Signal(RISK, means)
-        if context.careful and (means or found(self.careful)):
+        if context.careful and (means or self.careful.any(message, pieces)):
             return Signal(RISK, means, weak=True)
         return Signal(None, means)
 
@@ -229,12 +225,11 @@ def build_crisis(parsed: Parsed) -> tuple[CrisisDetector | None, list[Problem]]:
         return tuple(compiled)
 
     ignore = compile_all(data.get("ignore", ["$^"]), ("ignore",))
-    kinds = tuple((str(kind), compile_all(items, ("kinds", kind)))
+    kinds = tuple((str(kind), RuleSet(compile_all(items, ("kinds", kind))))
                   for kind, items in data["kinds"].items())
-    risk = compile_all(data["risk"], ("risk",)) if "risk" in data else ()
-    careful = compile_all(data["careful"], ("careful",)) if "careful" in data else ()
-    refers_back = compile_all(data["refers_back"], ("refers_back",)) \
-        if "refers_back" in data else ()
+    risk, careful, refers_back = (
+        RuleSet(compile_all(data[key], (key,)) if key in data else ())
+        for key in ("risk", "careful", "refers_back"))
     means_data = data.get("means", {})
     if not isinstance(means_data, dict):
         problems.append(parsed.problem(("means",), "expected {name: pattern}, e.g. "

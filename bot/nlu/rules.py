@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,16 @@ def grams(message: str) -> frozenset[str]:
     return frozenset(message[i:i + GRAM] for i in range(len(message) - GRAM + 1))
 
 
+# Letters by how often they start English words and fill them: a piece made of rarer ones
+# ("ook" of "took", not "too") is in fewer messages, so fewer rules are looked at.
+COMMON = " etaoinshrdlucmfwypvbgkjqxz"
+
+
+def _rarest_piece(string: str) -> str:
+    pieces = [string[i:i + GRAM] for i in range(len(string) - GRAM + 1)]
+    return max(pieces, key=lambda piece: sum(COMMON.find(c) % len(COMMON) for c in piece))
+
+
 @dataclass(frozen=True)
 class Rule:
     pattern: re.Pattern[str]
@@ -40,13 +51,16 @@ class Rule:
     # strings is in every match, so one of these pieces is in every message it matches);
     # None when a string is too short or nothing could be worked out: always searched.
     keys: frozenset[str] | None = field(init=False)
+    # Those strings themselves: a message with a key but none of them is not searched.
+    strings: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         groups = needed(self.pattern)
         keys = None
         if groups and min(map(len, groups[0])) >= GRAM:
-            keys = frozenset(string[:GRAM] for string in groups[0])
+            keys = frozenset(map(_rarest_piece, groups[0]))
         object.__setattr__(self, "keys", keys)
+        object.__setattr__(self, "strings", groups[0] if keys else ())
 
     @classmethod
     def compile(cls, source: str) -> Rule:
@@ -108,3 +122,43 @@ def _sequence(items: list[tuple[Any, Any]]) -> list[frozenset[str]]:
     if run:
         groups.append(frozenset([run]))
     return groups
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Rules asked together ("does any match?"), indexed by their pieces: a message looks
+    up its own pieces once, instead of every rule checking its keys."""
+
+    rules: tuple[Rule, ...]
+    index: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
+    always: frozenset[int] = field(init=False, repr=False, compare=False)  # rules with no keys
+    # The index's keys as a set: `pieces & keys` then walks the smaller of the two, where
+    # `pieces & index.keys()` would copy every key first.
+    keys: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        index: dict[str, list[int]] = {}
+        for i, rule in enumerate(self.rules):
+            for key in rule.keys or ():
+                index.setdefault(key, []).append(i)
+        object.__setattr__(self, "index", {key: tuple(found) for key, found in index.items()})
+        object.__setattr__(self, "keys", frozenset(index))
+        object.__setattr__(self, "always", frozenset(
+            i for i, rule in enumerate(self.rules) if rule.keys is None))
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(self.rules)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def any(self, message: str, pieces: frozenset[str]) -> bool:
+        candidates = set(self.always)
+        for piece in pieces & self.keys:
+            candidates.update(self.index[piece])
+        for i in candidates:
+            rule = self.rules[i]
+            if (not rule.strings or any(string in message for string in rule.strings)) \
+                    and rule.pattern.search(message):
+                return True
+        return False
