@@ -17,6 +17,7 @@ class Kind(StrEnum):
     LOCATION = "location"
     TIMER = "timer"
     NUDGE = "nudge"  # the daily check-in is due
+    BLOCKED = "blocked"  # the channel says the person blocked the bot: no more nudges
     UNSUPPORTED = "unsupported"  # a sticker, photo, voice note, file ... (not text)
     EDITED = "edited"  # an edited message: we go by new messages only
 
@@ -81,6 +82,10 @@ class Incoming:
     @classmethod
     def nudge(cls, user_id: int) -> Incoming:
         return cls(user_id, Kind.NUDGE)
+
+    @classmethod
+    def blocked(cls, user_id: int) -> Incoming:
+        return cls(user_id, Kind.BLOCKED)
 
     @classmethod
     def timer(cls, user_id: int, timer_id: int) -> Incoming:

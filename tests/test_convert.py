@@ -68,7 +68,9 @@ def test_blocking_and_unblocking() -> None:
     change = {"chat": PRIVATE, "from": USER, "date": 0,
               "old_chat_member": {"status": "member", "user": bot},
               "new_chat_member": {"status": "kicked", "user": bot, "until_date": 0}}
-    assert classify(update(my_chat_member=change)).route is Route.BLOCKED
+    blocked = classify(update(my_chat_member=change))
+    assert blocked.route is Route.ENGINE and blocked.incoming is not None
+    assert blocked.incoming.kind is Kind.BLOCKED
     change["new_chat_member"] = {"status": "member", "user": bot}
     assert classify(update(my_chat_member=change)).route is Route.UNBLOCKED
 

@@ -467,11 +467,23 @@ def test_a_user_who_blocked_the_bot_gets_no_follow_ups_until_they_write(chat: Ch
     chat.send("/urge")
     chat.send("5")
     chat.press("Put it off")
-    chat.engine.store.set_active(chat.user_id, False)  # Telegram said 403: blocked
+    chat.engine.handle(Incoming.blocked(chat.user_id))  # Telegram said 403: blocked
     assert chat.wait(minutes=15) == []
     assert chat.engine.store.pending_followups() == []  # dropped, not kept for later
     chat.send("/help")
     assert chat.engine.store.load_user(chat.user_id).active is True
+
+
+def test_a_nudge_never_makes_a_blocked_person_active_again(chat: ChatClient) -> None:
+    chat.send("/help")
+    assert chat.engine.handle(Incoming.blocked(chat.user_id)) == []
+    assert chat.engine.handle(Incoming.nudge(chat.user_id)) == []
+    assert chat.engine.store.load_user(chat.user_id).active is False
+
+
+def test_a_block_from_someone_never_heard_from_stores_nothing(chat: ChatClient) -> None:
+    assert chat.engine.handle(Incoming.blocked(4242)) == []
+    assert chat.engine.store.load_user(4242).known is False
 
 
 def test_a_redelivered_update_is_not_handled_twice(chat: ChatClient) -> None:

@@ -168,7 +168,7 @@ async def test_missed_nudges_are_sent_late_only_within_the_grace_period(
 @pytest.mark.asyncio
 async def test_a_person_who_blocked_the_bot_is_not_nudged(harness: Harness) -> None:
     harness.chat(1).send("/reminder 20:30 Europe/London")
-    harness.store.set_active(1, False)
+    harness.chat(1).engine.handle(Incoming.blocked(1))
     scheduler = harness.scheduler()
     await scheduler.start()
     assert await tick_at(harness, scheduler, datetime(2026, 6, 1, 19, 30, tzinfo=UTC)) == 0

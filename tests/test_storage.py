@@ -124,14 +124,6 @@ def test_another_connection_sees_committed_steps(tmp_path: Path) -> None:
     reader.close()
 
 
-def test_set_active_marks_a_blocked_user(store: Store) -> None:
-    store.save_step(StepWrites(UserRecord(8)), NOW)
-    store.set_active(8, False)
-    assert store.load_user(8).active is False
-    store.set_active(99, False)  # someone never seen: nothing to mark, no error
-    assert store.load_user(99).known is False
-
-
 def test_a_dialog_can_drop_only_its_own_follow_ups(store: Store) -> None:
     due = NOW + timedelta(minutes=15)
     store.save_step(StepWrites(UserRecord(4), new_followups=[

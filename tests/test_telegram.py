@@ -217,6 +217,27 @@ async def test_a_user_who_blocks_the_bot_is_marked_inactive(
 
 
 @pytest.mark.asyncio
+async def test_a_block_is_not_undone_by_a_message_that_was_waiting_before_it(
+        emulator: BotApiEmulator, bot: TelegramChannel) -> None:
+    """The block used to be written at once, beside the person's queue: a message of theirs
+    still waiting behind a slow delivery then ran and set them active again."""
+    emulator.latency = 0.2  # the first /help holds the person's lock while it is delivered
+    emulator.user_sends(9, "/help")
+    emulator.user_sends(9, "/help")
+    emulator.user_blocks(9)
+    # The replies still go through (they left just before the block took effect), so no
+    # 403 comes to mark the block a second time: the block update alone must hold.
+    emulator.blocked.discard(9)
+    await emulator.wait_for(9, 2)
+    for _ in range(150):
+        await asyncio.sleep(0.02)
+        if not bot.app.dispatcher.active_users():
+            break
+    assert bot.app.dispatcher.active_users() == 0
+    assert bot.app.store.load_user(9).active is False
+
+
+@pytest.mark.asyncio
 async def test_a_403_on_sending_marks_the_user_inactive(
         emulator: BotApiEmulator, bot: TelegramChannel) -> None:
     emulator.fail("sendMessage", 403)

@@ -173,9 +173,16 @@ class Engine:
             if event.update_id is not None and self.store.was_handled(event.update_id):
                 return []  # redelivered after a crash: its step is saved already
             user = self.store.load_user(event.user_id)
+            if event.kind is Kind.BLOCKED and not user.known:
+                return []  # nothing is kept about someone the bot never heard from
             where += f", at {user.dialog}:{user.state}"
-            if event.kind not in (Kind.TIMER, Kind.NUDGE):
-                user.active = True  # writing again undoes a block
+            # A block is a step of its own, under the person's lock: no step in flight can
+            # overwrite it with the `active` it loaded before. Writing again undoes it;
+            # what the bot itself starts (a nudge, a follow-up) never does.
+            if event.kind is Kind.BLOCKED:
+                user.active = False
+            elif event.kind not in (Kind.TIMER, Kind.NUDGE):
+                user.active = True
             if event.language:
                 user.language = event.language
             step = _Step(user, now, dict(user.answers), update_id=event.update_id,
@@ -279,6 +286,8 @@ class Engine:
                 self._location(step, event)
             case Kind.TIMER:
                 self._timer(step, event.timer_id)
+            case Kind.BLOCKED:
+                pass  # nothing to say to someone who cannot receive it
             case Kind.UNSUPPORTED | Kind.EDITED:
                 self._say(step, str(event.kind))
 

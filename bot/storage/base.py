@@ -170,10 +170,6 @@ class Store(Protocol):
         """Take an event out of the inbox without a step (its step failed)."""
         ...
 
-    def set_active(self, user_id: int, active: bool) -> None:
-        """Inactive users (who blocked the bot) get no follow-ups until they write again."""
-        ...
-
     def followup(self, followup_id: int) -> FollowUp | None: ...
 
     def pending_followups(self, until: datetime | None = None) -> list[FollowUp]:

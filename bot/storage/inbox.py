@@ -16,7 +16,8 @@ from bot.events import Incoming, Kind, Location
 
 def encode(event: Incoming) -> str:
     data: dict[str, Any] = {"user_id": event.user_id, "kind": event.kind.value, "text": event.text,
-            "command": event.command, "data": event.data, "update_id": event.update_id}
+            "command": event.command, "data": event.data, "update_id": event.update_id,
+            "language": event.language}
     if event.location is not None:
         data["location"] = [event.location.latitude, event.location.longitude]
     return json.dumps(data, ensure_ascii=False)
@@ -28,4 +29,4 @@ def decode(raw: str) -> Incoming:
     return Incoming(data["user_id"], Kind(data["kind"]), text=data["text"],
                     command=data["command"], data=data["data"],
                     location=Location(*location) if location else None,
-                    update_id=data["update_id"])
+                    update_id=data["update_id"], language=data.get("language"))

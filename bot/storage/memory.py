@@ -157,12 +157,6 @@ class MemoryStore:
         with self._lock:
             return update_id in self._handled
 
-    def set_active(self, user_id: int, active: bool) -> None:
-        with self._lock:
-            raw = self._users.get(user_id)
-            if raw is not None:
-                self._users[user_id] = json.dumps({**json.loads(raw), "active": active})
-
     def followup(self, followup_id: int) -> FollowUp | None:
         with self._lock:
             return self._followups.get(followup_id)

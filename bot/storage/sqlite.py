@@ -319,10 +319,6 @@ class SqliteStore:
             return self.db.execute("select 1 from handled_updates where update_id = ?",
                                    [update_id]).fetchone() is not None
 
-    def set_active(self, user_id: int, active: bool) -> None:
-        with self._lock:
-            self.db.execute("update users set active = ? where id = ?", [int(active), user_id])
-
     def followup(self, followup_id: int) -> FollowUp | None:
         with self._lock:
             row = next(self.db.query("select * from followups where id = ?", [followup_id]),

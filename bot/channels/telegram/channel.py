@@ -251,13 +251,11 @@ class TelegramChannel:
         return inbound
 
     async def _other(self, inbound: Inbound) -> None:
-        """What the engine does not see: groups, and people blocking the bot."""
+        """What the engine does not see: groups."""
         match inbound.route:
             case Route.NOT_PRIVATE:
                 assert inbound.chat_id is not None
                 await self.sender.send(inbound.chat_id, Outgoing(self.messages["private_only"]))
-            case Route.BLOCKED:
-                await self._blocked(inbound.chat_id or 0)
             case Route.ENGINE | Route.UNBLOCKED | Route.IGNORE:
                 pass
 
@@ -287,7 +285,12 @@ class TelegramChannel:
             log.info("could not answer a callback query: %s", type(exc).__name__)
 
     async def _blocked(self, chat_id: int) -> None:
-        await self.app.dispatcher.run(self.app.store.set_active, chat_id, False)
+        """A step of its own, after whatever the person's lock is held for now (often the
+        very delivery that got the 403): never a write beside a step in flight."""
+        self._in_background(self._block(chat_id))
+
+    async def _block(self, chat_id: int) -> None:
+        await self.app.dispatcher.process(Incoming.blocked(chat_id), self.deliver)
 
     def _in_background(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)

@@ -24,7 +24,6 @@ ROW = 6
 class Route(Enum):
     ENGINE = "engine"  # anything in a private chat: the engine answers it
     NOT_PRIVATE = "not_private"  # a group or channel: answer with a note, store nothing
-    BLOCKED = "blocked"  # the user blocked the bot
     UNBLOCKED = "unblocked"
     IGNORE = "ignore"
 
@@ -72,7 +71,8 @@ def _membership(change: ChatMemberUpdated) -> Inbound:
         return Inbound(Route.IGNORE, change.chat.id)
     status = change.new_chat_member.status
     if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
-        return Inbound(Route.BLOCKED, change.chat.id)
+        # A step like any other: in order with the person's messages, under their lock.
+        return Inbound(Route.ENGINE, change.chat.id, Incoming.blocked(change.chat.id))
     return Inbound(Route.UNBLOCKED, change.chat.id)
 
 
