@@ -3,14 +3,18 @@ migrations, a private file, whole steps or nothing."""
 
 from __future__ import annotations
 
+import sqlite3
 import stat
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.events import Button, Location, Outgoing, Venue
+from bot.events import Button, Incoming, Location, Outgoing, Venue
 from bot.storage.base import NewFollowUp, StepWrites, Store, UserRecord
+from bot.storage.inbox import decode as decode_event
+from bot.storage.inbox import encode as encode_event
 from bot.storage.memory import MemoryStore
 from bot.storage.sqlite import SqliteStore
 
@@ -183,3 +187,38 @@ def test_the_inbox_holds_received_updates_until_their_step_is_saved(store: Store
     assert store.inbox() == events[1:2]
     store.save_step(StepWrites(UserRecord(6), forget=True), NOW)
     assert store.inbox() == []
+
+
+def test_handled_update_ids_are_purged_as_the_bot_runs_by_its_clock(tmp_path: Path) -> None:
+    """They were purged only at start-up, by the wall clock: a bot running for weeks kept
+    every id, and a test clock had no say."""
+    store = SqliteStore(tmp_path / "bot.db")
+    store.save_step(StepWrites(UserRecord(5), update_id=1), NOW)
+    store.save_step(StepWrites(UserRecord(5), update_id=2), NOW + timedelta(days=1))
+    assert store.was_handled(1) and store.was_handled(2)
+    store.save_step(StepWrites(UserRecord(6)), NOW + timedelta(days=2, hours=12))
+    assert not store.was_handled(1)  # older than two days: gone
+    assert store.was_handled(2)  # still within Telegram's reach: kept
+    store.close()
+
+
+def test_forgetting_is_one_transaction(tmp_path: Path) -> None:
+    """A failure while /forget's step is saved (here: queueing its goodbye) leaves the person
+    whole, to be forgotten when they ask again; it used to have deleted them already, in a
+    transaction of its own, and lost the goodbye."""
+    store = SqliteStore(tmp_path / "bot.db")
+    store.save_step(StepWrites(UserRecord(5, dialog="help", state="menu"),
+                               set_answers={"goal.why": "my kids"}), NOW)
+    store.db.execute("create trigger outbox_full before insert on outbox "
+                     "begin select raise(abort, 'disk full'); end")
+    with pytest.raises(sqlite3.IntegrityError):
+        store.save_step(StepWrites(UserRecord(5), forget=True,
+                                   replies=[Outgoing("Everything is deleted.")]), NOW)
+    kept = store.load_user(5)
+    assert kept.known and kept.dialog == "help" and kept.answers == {"goal.why": "my kids"}
+    store.close()
+
+
+def test_the_inbox_keeps_the_language_of_an_event() -> None:
+    event = replace(Incoming.message(5, "hola"), update_id=9, language="es-MX")
+    assert decode_event(encode_event(event)) == event

@@ -126,6 +126,7 @@ PERSONAL = (("users", "id"), ("conversations", "user_id"), ("answers", "user_id"
 
 
 HANDLED_KEPT = timedelta(days=2)  # Telegram keeps an unconfirmed update for 24 hours
+PURGE_EVERY = timedelta(hours=1)  # how often a step also purges old handled ids
 
 
 def _iso(moment: datetime) -> str:
@@ -155,8 +156,7 @@ class SqliteStore:
                        "foreign_keys=ON", "busy_timeout=5000"):
             conn.execute(f"PRAGMA {pragma}")
         migrations.apply(self.db)
-        self.db.execute("delete from handled_updates where handled_at < ?",
-                        [_iso(datetime.now(UTC) - HANDLED_KEPT)])
+        self._purge_due: datetime | None = None  # when handled ids are next purged
 
     def schema_version(self) -> list[str]:
         return [m.name for m in migrations.applied(self.db)]
@@ -183,13 +183,28 @@ class SqliteStore:
     def save_step(self, writes: StepWrites, now: datetime) -> SavedStep:
         user, stamp = writes.user, _iso(now)
         if writes.forget:
-            self._forget(user.user_id)
-            with self._lock, self.db.atomic():
-                self._delete_delivered(writes.delivered)
-                return SavedStep([], self._queue(user.user_id, writes.replies, stamp))
+            # One transaction: a crash leaves either everything or nothing of the person
+            # (and the step's goodbye queued), never half of them.
+            with self._lock:
+                with self.db.atomic():
+                    for name, column in PERSONAL:
+                        self.db.execute(f"delete from {name} where {column} = ?",
+                                        [user.user_id])
+                    self._delete_delivered(writes.delivered)
+                    queued = self._queue(user.user_id, writes.replies, stamp)
+                # secure_delete overwrote the deleted bytes in the database file; this
+                # empties the WAL of the old page images too.
+                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return SavedStep([], queued)
         created: list[FollowUp] = []
         with self._lock, self.db.atomic():
             self._delete_delivered(writes.delivered)
+            if self._purge_due is None or now >= self._purge_due:
+                # Ids of handled updates are kept only while Telegram might send them again;
+                # purged as the bot runs, by the step's clock.
+                self.db.execute("delete from handled_updates where handled_at < ?",
+                                [_iso(now - HANDLED_KEPT)])
+                self._purge_due = now + PURGE_EVERY
             self.db.execute(
                 "insert into users (id, language, timezone, settings, active, created_at, "
                 "updated_at) values (?, ?, ?, ?, ?, ?, ?) on conflict(id) do update set "
@@ -396,15 +411,6 @@ class SqliteStore:
             self.db.execute("update reminders set claimed_due = null where user_id = ?",
                             [user_id])
 
-    def _forget(self, user_id: int) -> None:
-        """Delete every row about the person, then checkpoint and truncate the WAL: with
-        secure_delete on, the deleted bytes are overwritten in the database file, and the
-        old page images in the WAL are gone."""
-        with self._lock:
-            with self.db.atomic():
-                for table, column in PERSONAL:
-                    self.db.execute(f"delete from {table} where {column} = ?", [user_id])
-            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def export(self, user_id: int) -> dict[str, Any]:
         with self._lock:
