@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -503,3 +504,17 @@ def test_stickers_and_edits_are_acknowledged_and_the_step_kept(chat: ChatClient)
         replies = chat.engine.handle(Incoming.other(1, kind))
         assert replies[0].text.startswith(text)
         assert chat.position == ("urge", "rate")
+
+
+def test_a_second_check_in_the_same_day_keeps_the_first_ones_note(dialogs_dir: Path) -> None:
+    """It used to replace the day's check-in, note and all, without a word."""
+    chat = ChatClient(dialogs_dir)
+    for mood, note in (("4", "walked home the long way"), ("2", "rough evening")):
+        chat.send("/checkin")
+        chat.press(mood)
+        chat.press("5")
+        chat.press("Yes")
+        chat.send(note)
+    [day] = chat.engine.store.checkins(chat.user_id, date.min)
+    assert day.mood == 2 and day.note == "walked home the long way\nrough evening"
+    assert any(r.text.startswith("You'd already checked in today") for r in chat.replies)

@@ -369,12 +369,16 @@ def default_registry(crisis: CrisisConfig | None = None,
         else:
             turn.answers.pop(args["save"], None)
 
-    @reg.action("log_checkin", check=check_none)
+    @reg.action("log_checkin", check=check_none,
+                saves=lambda a: ["checkin.again", "checkin.day"])
     def log_checkin(turn: Turn, args: None) -> None:
         """Record today's check-in from checkin.mood, checkin.urges, checkin.went_well and
-        checkin.note (one per local day: checking in again replaces it)."""
+        checkin.note. One per local day: checking in again updates the day (its notes are
+        all kept), and checkin.again says so to the dialog."""
         a = turn.answers
         day = turn.now.astimezone(ZoneInfo(turn.timezone) if turn.timezone else zone).date()
+        a["checkin.again"] = a.get("checkin.day") == day.isoformat()
+        a["checkin.day"] = day.isoformat()
         turn.effects.append(RecordCheckin(CheckinEntry(
             day, _int(a.get("checkin.mood")), _int(a.get("checkin.urges")),
             str(a.get("checkin.went_well") or ""), str(a.get("checkin.note") or ""))))

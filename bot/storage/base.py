@@ -8,7 +8,7 @@ crash leaves either the whole step or none of it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -104,6 +104,12 @@ class CheckinEntry:
     urges: int | None = None  # 0-10
     went_well: str = ""  # "yes", "used", "rather not say"
     note: str = ""
+
+    def then(self, later: CheckinEntry) -> CheckinEntry:
+        """The day's check-in after a second one: how the day is going now (mood, urges, how
+        it went: the later answers), and every note kept, in order."""
+        notes = "\n".join(n for n in (self.note, later.note) if n)
+        return replace(later, note=notes)
 
 
 @dataclass

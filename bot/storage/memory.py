@@ -99,7 +99,10 @@ class MemoryStore:
                     self._reminders[user.user_id] = Reminder(
                         user.user_id, change.local_time, change.zone, change.next_due)
             if writes.checkin is not None:
-                self._checkins[(user.user_id, writes.checkin.day)] = writes.checkin
+                day = (user.user_id, writes.checkin.day)
+                earlier = self._checkins.get(day)
+                self._checkins[day] = earlier.then(writes.checkin) if earlier \
+                    else writes.checkin
             created = []
             for new in writes.new_followups:
                 follow = FollowUp(self._take_id(), user.user_id, new.due, new.dialog, new.state)

@@ -256,6 +256,11 @@ class SqliteStore:
                          "claimed_due": None, "updated_at": stamp}, pk="user_id")
             if writes.checkin is not None:
                 entry = writes.checkin
+                earlier = next(self.db.query(
+                    "select * from checkins where user_id = ? and day = ?",
+                    [user.user_id, entry.day.isoformat()]), None)
+                if earlier is not None:
+                    entry = _checkin(earlier).then(entry)
                 self.db.execute(
                     "insert into checkins (user_id, day, mood, urges, went_well, note, "
                     "created_at) values (?, ?, ?, ?, ?, ?, ?) on conflict(user_id, day) do "
@@ -377,8 +382,7 @@ class SqliteStore:
         with self._lock:
             rows = list(self.db.query("select * from checkins where user_id = ? and day >= ? "
                                       "order by day", [user_id, since.isoformat()]))
-        return [CheckinEntry(date.fromisoformat(r["day"]), r["mood"], r["urges"],
-                             r["went_well"] or "", r["note"] or "") for r in rows]
+        return [_checkin(r) for r in rows]
 
     def claim_nudges(self, now: datetime, grace: timedelta,
                      schedule: Callable[[Reminder, datetime],
@@ -446,6 +450,11 @@ class SqliteStore:
 
 def _reminder(row: dict[str, Any]) -> Reminder:
     return Reminder(row["user_id"], row["local_time"], row["zone"], _dt(row["next_due"]))
+
+
+def _checkin(row: dict[str, Any]) -> CheckinEntry:
+    return CheckinEntry(date.fromisoformat(row["day"]), row["mood"], row["urges"],
+                        row["went_well"] or "", row["note"] or "")
 
 
 def _followup(row: dict[str, Any]) -> FollowUp:
