@@ -62,8 +62,7 @@ class App:
     async def resend_unsent(self, deliver: Deliver, user_id: int | None = None) -> int:
         """At start, before anything new: the replies a crash kept from being delivered.
         Those older than the follow-up grace period are dropped as out of context."""
-        return await self.dispatcher.resend_unsent(
-            deliver, timedelta(minutes=self.config.followups.grace_minutes), user_id)
+        return await self.dispatcher.resend_unsent(deliver, self.dispatcher.keep_for, user_id)
 
     async def stop_schedules(self) -> None:
         if self.nudges:
@@ -95,4 +94,5 @@ def build_app(config: Config, *, store: Store | None = None, clock: Clock | None
     engine = Engine(catalog, registry, store, clock, admins=frozenset(config.admin_ids),
                     followup_grace=timedelta(minutes=config.followups.grace_minutes),
                     careful=timedelta(hours=config.crisis.careful_hours))
-    return App(config, catalog, store, engine, Dispatcher(engine), clock)
+    dispatcher = Dispatcher(engine, keep_for=timedelta(minutes=config.followups.grace_minutes))
+    return App(config, catalog, store, engine, dispatcher, clock)

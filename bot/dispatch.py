@@ -7,7 +7,11 @@ each other; locks are dropped as soon as nobody waits on them, so memory does no
 with the number of users.
 
 Replies are saved with their step (the outbox) and confirmed one by one as they are
-delivered, so a crash loses none: resend_unsent sends what was left at the next start.
+delivered, so a crash loses none: resend_unsent sends what was left at the next start. An
+outage longer than a send's own retries loses none either: the channel raises ChannelDown,
+the person's replies stay in the outbox, and they are tried again every `retry_every`
+seconds, oldest first and before anything newer of theirs, until they go or are older than
+`keep_for` (out of context by then).
 """
 
 from __future__ import annotations
@@ -25,26 +29,45 @@ from bot.worker import Worker
 log = logging.getLogger(__name__)
 
 # Deliver one reply to a user; False when the rest of that step's replies cannot be
-# delivered either (the person blocked the bot, or the channel stayed down).
+# delivered either (the person blocked the bot). Raises ChannelDown when the channel
+# cannot be reached at all.
 Deliver = Callable[[int, Outgoing], Awaitable[bool]]
 T = TypeVar("T")
 
 
+class ChannelDown(Exception):
+    """The channel could not be reached (its own retries used up): keep the reply, and the
+    rest of its step, in the outbox for later."""
+
+
 class Dispatcher:
-    def __init__(self, engine: Engine, *, max_concurrent: int = 64):
+    def __init__(self, engine: Engine, *, max_concurrent: int = 64,
+                 keep_for: timedelta = timedelta(hours=1), retry_every: float = 10.0):
         self.engine = engine
+        self.keep_for = keep_for
+        self.retry_every = retry_every
         self._worker = Worker("engine")
         self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
         self._slots = asyncio.Semaphore(max_concurrent)
         self._flush_queued = False
+        self._held: dict[int, Deliver] = {}  # people whose replies wait for the channel
+        self._retrying: asyncio.Task[None] | None = None
 
     async def process(self, event: Incoming, deliver: Deliver) -> list[Outgoing]:
         """Handle one event and deliver its replies, in order with the user's other events."""
         # The user's lock first: one busy user's queued events must not take every slot.
         async with self._user(event.user_id), self._slots:
             replies = await self.run(self.engine.handle, event)
-            await self._deliver(event.user_id, replies, deliver)
+            if event.user_id in self._held:
+                # Replies kept from an outage go first; this step's are in the outbox too.
+                await self._deliver_unsent(event.user_id, deliver)
+            else:
+                await self._deliver(event.user_id, replies, deliver)
             return replies
+
+    def held(self) -> int:
+        """People with replies waiting for the channel to come back (tests, metrics)."""
+        return len(self._held)
 
     async def resend_unsent(self, deliver: Deliver, max_age: timedelta,
                             user_id: int | None = None) -> int:
@@ -64,19 +87,46 @@ class Dispatcher:
 
     async def _deliver(self, user_id: int, replies: list[Outgoing], deliver: Deliver) -> None:
         """Deliver in order, confirming each reply as soon as it is out. A reply the
-        channel cannot deliver (refused, blocked, down) is confirmed too: only a crash
-        leaves one to send again."""
+        channel refuses, or cannot deliver to this person (blocked), is confirmed too; one
+        the channel could not be reached for stays, with the rest, to be tried again."""
         pending = list(replies)
         try:
             while pending and await deliver(user_id, pending[0]):
                 self._confirm([pending.pop(0)])
-            self._confirm(pending)  # the rest cannot arrive either (blocked, channel down)
+            self._confirm(pending)  # the rest cannot arrive either (blocked)
+            self._held.pop(user_id, None)
+        except ChannelDown:
+            if user_id not in self._held:
+                log.warning("the channel is down: replies to user %s kept to send later",
+                            user_id)
+            self._held[user_id] = deliver
+            self._retry_soon()
         except Exception:
             self._confirm(pending)  # a send that failed is not retried at the next start
             raise
         finally:
             if replies:
                 self._flush_soon()
+
+    async def _deliver_unsent(self, user_id: int, deliver: Deliver) -> None:
+        unsent = await self.run(self.engine.unsent, self.keep_for, user_id)
+        await self._deliver(user_id, [u.reply for u in unsent], deliver)
+
+    def _retry_soon(self) -> None:
+        if self._retrying is None or self._retrying.done():
+            self._retrying = asyncio.ensure_future(self._retry())
+
+    async def _retry(self) -> None:
+        """While anyone's replies wait for the channel: try each person's again, in turn,
+        under their lock (their next step waits, so nothing overtakes)."""
+        while self._held:
+            await asyncio.sleep(self.retry_every)
+            for user_id, deliver in list(self._held.items()):
+                async with self._user(user_id), self._slots:
+                    if user_id in self._held:
+                        await self._deliver_unsent(user_id, deliver)
+                if user_id in self._held:
+                    break  # still down: wait before trying the others
 
     def _confirm(self, replies: list[Outgoing]) -> None:
         self.engine.delivered(r.outbox_id for r in replies if r.outbox_id is not None)
@@ -110,6 +160,8 @@ class Dispatcher:
         return len(self._locks)
 
     def close(self) -> None:
+        if self._retrying is not None:
+            self._retrying.cancel()  # what it held stays in the outbox for the next start
         self._worker.close(last=self.engine.flush_delivered)
 
 

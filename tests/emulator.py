@@ -129,6 +129,7 @@ class BotApiEmulator:
         self.blocked: set[int] = set()
         self.webhook: dict[str, Any] | None = None
         self.faults: dict[str, deque[Fault]] = defaultdict(deque)
+        self.down_until = 0.0  # until then (time.monotonic()) every send fails with 502
         self.confirmed_up_to = 0
         self.polls = 0  # getUpdates calls: a bot is up and polling
         self.pushed_at: dict[int, float] = {}  # update id -> when it was sent (benchmarks)
@@ -267,6 +268,10 @@ class BotApiEmulator:
                 raise AssertionError(f"update {update_id} was never confirmed")
             await asyncio.sleep(0.01)
 
+    def outage(self, seconds: float) -> None:
+        """Telegram out of reach for sending, from now for `seconds` (502 Bad Gateway)."""
+        self.down_until = time.monotonic() + seconds
+
     def fail(self, method: str, status: int, *, times: int = 1, retry_after: int | None = None,
              delay: float = 0.0) -> None:
         """The next `times` calls of `method` fail with `status` (after `delay` seconds)."""
@@ -295,6 +300,8 @@ class BotApiEmulator:
             return _error(401, "Unauthorized")
         if self.latency:
             await asyncio.sleep(self.latency)
+        if method.startswith("send") and time.monotonic() < self.down_until:
+            return _fault(Fault(502))
         if self.faults[method]:
             fault = self.faults[method].popleft()
             if fault.delay:

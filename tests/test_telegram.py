@@ -200,6 +200,31 @@ async def test_429_and_500_delay_messages_but_lose_none(
 
 
 @pytest.mark.asyncio
+async def test_an_outage_longer_than_the_retries_loses_no_reply(
+        emulator: BotApiEmulator, tmp_path: Path, dialogs: Path) -> None:
+    """The replies of a step whose sends gave up used to be deleted from the outbox: an
+    outage longer than the sender's own retries lost them. Now they wait there and go,
+    in order, oldest first, when Telegram is back (within the follow-up grace period)."""
+    channel = make_channel(emulator, tmp_path, dialogs)
+    channel.sender.max_attempts = 2  # give up quickly: the outage outlasts the retries
+    channel.app.dispatcher.retry_every = 0.2
+    async with polling(channel) as bot:
+        emulator.outage(1.5)
+        emulator.user_sends(12, "/start")
+        await emulator.wait_confirmed(1)
+        emulator.user_sends(12, "/help")  # written during the outage: after the /start ones
+        texts = [m.plain for m in await emulator.wait_for(12, 4, timeout=15)]
+        assert texts[0].startswith("Hi, I'm your SMART coach.")
+        assert texts[2].startswith("One safety note")
+        assert texts[3].startswith("What would you like to do?")
+        for _ in range(100):
+            if not bot.app.store.unsent() and not bot.app.dispatcher.held():
+                break
+            await asyncio.sleep(0.05)
+        assert bot.app.store.unsent() == [] and bot.app.dispatcher.held() == 0
+
+
+@pytest.mark.asyncio
 async def test_a_user_who_blocks_the_bot_is_marked_inactive(
         emulator: BotApiEmulator, bot: TelegramChannel) -> None:
     emulator.user_sends(7, "/help")

@@ -34,9 +34,10 @@ from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 
 from bot.app import App
 from bot.channels.telegram.convert import Inbound, Route, classify
-from bot.channels.telegram.sender import ChatPacer, Sender
+from bot.channels.telegram.sender import ChatPacer, Delivery, Sender
 from bot.channels.telegram.transport import AiohttpRequest
 from bot.config import TelegramConfig
+from bot.dispatch import ChannelDown
 from bot.errors import ConfigError
 from bot.events import Incoming, Outgoing
 
@@ -274,9 +275,13 @@ class TelegramChannel:
             await self._other(inbound)
 
     async def deliver(self, user_id: int, reply: Outgoing) -> bool:
-        """Send one reply; False if the rest of its step cannot go either. A refused
-        message (400) is skipped, so the ones after it still help."""
-        return (await self.sender.send(user_id, reply)).goes_on
+        """Send one reply; False if the rest of its step cannot go either (blocked). A
+        refused message (400) is skipped, so the ones after it still help; when Telegram
+        stays out of reach, ChannelDown keeps it in the outbox for later."""
+        delivery = await self.sender.send(user_id, reply)
+        if delivery is Delivery.FAILED:
+            raise ChannelDown
+        return delivery.goes_on
 
     async def _answer_callback(self, query_id: str) -> None:
         try:
