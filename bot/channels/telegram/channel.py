@@ -1,13 +1,14 @@
 """Run the engine on Telegram: long polling or a webhook, HTML replies, inline keyboards.
 
-Long polling is our own small loop rather than python-telegram-bot's Updater, because
-the Updater confirms a batch of updates (the next getUpdates offset) as soon as it has
-fetched it, so a crash would lose them. Here a batch is confirmed only once it is saved in
-the inbox (bot.storage.inbox); each update leaves the inbox in its step's transaction, so
-what a crash interrupts is handled at the next start, and the saved update ids make a
-repeat harmless. Handling does not hold up the next batch: one person waiting out a 429
-delays nobody else. Replies saved with a step but not delivered before a crash wait in
-the outbox and are sent at start (bot.dispatch).
+Long polling and the webhook are our own small loop and server rather than
+python-telegram-bot's Updater, because the Updater confirms updates (the next getUpdates
+offset, or the webhook's HTTP 200) as soon as it has them, so a crash would lose them, and
+Telegram never sends again what it got a 200 for. Here an update is confirmed only once it
+is saved in the inbox (bot.storage.inbox), the same inbox on both paths; each update leaves
+the inbox in its step's transaction, so what a crash interrupts is handled at the next
+start, and the saved update ids make a repeat harmless. Handling does not hold up the next
+update: one person waiting out a 429 delays nobody else. Replies saved with a step but not
+delivered before a crash wait in the outbox and are sent at start (bot.dispatch).
 
 The callbacks only translate; every decision is the engine's. Order per person and the
 bound on concurrency come from the Dispatcher, whose per-user lock is taken, before any
@@ -19,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hmac
 import logging
 import os
 import signal
@@ -27,10 +29,11 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlparse
 
+from aiohttp import web
 from telegram import BotCommand, Update
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ParseMode
 from telegram.error import Conflict, NetworkError, TelegramError, TimedOut
-from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
+from telegram.ext import AIORateLimiter, Application
 
 from bot.app import App
 from bot.channels.telegram.convert import Inbound, Route, classify
@@ -94,14 +97,13 @@ class TelegramChannel:
                                                 read_timeout=poll_timeout + request_timeout))
             .build()
         )
-        self.application.add_handler(TypeHandler(Update, self._on_update, block=False))
-        self.application.add_error_handler(self._on_error)
         self.sender = Sender(self.application.bot, on_blocked=self._blocked,
                              share_location_label=self.messages["share_location_button"],
                              max_attempts=max_attempts, backoff=backoff,
                              pacer=pacer or ChatPacer(burst=config.per_chat_burst))
         self._background: set[asyncio.Task[None]] = set()
         self._handling: set[asyncio.Future[None]] = set()  # updates being handled
+        self._webhook: web.AppRunner | None = None
 
     # -- running ----------------------------------------------------------------------------
 
@@ -118,6 +120,7 @@ class TelegramChannel:
             if self.config.mode == "webhook":
                 await self.start_webhook()
                 await stop.wait()
+                await self.stop_webhook()
             else:
                 await self.poll(stop)
 
@@ -141,10 +144,8 @@ class TelegramChannel:
                      followups, nudges)
             yield self
         finally:
+            await self.stop_webhook()
             await self.app.stop_schedules()
-            updater = self.application.updater
-            if updater is not None and updater.running:
-                await updater.stop()
             if self.application.running:
                 await self.application.stop()  # waits for handlers still running
             if self._background:
@@ -153,14 +154,40 @@ class TelegramChannel:
             self.app.close()
 
     async def start_webhook(self) -> None:
-        """Register the URL with its secret; requests without the secret get HTTP 403."""
+        """Serve the webhook, then register its URL with the secret (requests without it
+        get HTTP 403). Updates a crash left in the inbox go first."""
         hook = self.config.webhook
-        updater = self.application.updater
-        assert updater is not None
-        await updater.start_webhook(
-            listen=hook.listen, port=hook.port,
-            url_path=urlparse(hook.url or "").path.lstrip("/"), webhook_url=hook.url,
-            secret_token=hook.secret_token, allowed_updates=Update.ALL_TYPES)
+        server = web.Application(client_max_size=1024 * 1024)
+        server.router.add_post("/" + urlparse(hook.url or "").path.lstrip("/"), self._posted)
+        self._webhook = web.AppRunner(server, access_log=None)
+        await self._webhook.setup()
+        await web.TCPSite(self._webhook, hook.listen, hook.port).start()
+        for event in await self.app.dispatcher.run(self.app.store.inbox):
+            self._handle_soon(event)
+        await self.application.bot.set_webhook(hook.url or "", secret_token=hook.secret_token,
+                                               allowed_updates=Update.ALL_TYPES)
+
+    async def stop_webhook(self) -> None:
+        """Stop taking updates, then finish the ones in hand (SIGTERM loses nothing)."""
+        if self._webhook is not None:
+            await self._webhook.cleanup()
+            self._webhook = None
+            await asyncio.gather(*self._handling)
+
+    async def _posted(self, request: web.Request) -> web.Response:
+        """One update from Telegram: answered 200 only once it is in the inbox."""
+        secret = self.config.webhook.secret_token or ""
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            return web.Response(status=403)
+        try:
+            update = Update.de_json(await request.json(), self.application.bot)
+        except (ValueError, TypeError, KeyError) as exc:  # not an update: never retried
+            log.warning("the webhook got something that is not an update (%s)",
+                        type(exc).__name__)
+            return web.Response(status=400)
+        await self._receive([update])
+        return web.Response()
 
     async def poll(self, stop: asyncio.Event) -> None:
         """Long polling: each batch is saved to the inbox before it is confirmed, then
@@ -260,20 +287,6 @@ class TelegramChannel:
             case Route.ENGINE | Route.UNBLOCKED | Route.IGNORE:
                 pass
 
-    async def _on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """The webhook path: python-telegram-bot hands each update here."""
-        if isinstance(update, Update):
-            await self._route(update)
-
-    async def _route(self, update: Update) -> None:
-        inbound = self._inbound(update)
-        if inbound.route is Route.ENGINE:
-            assert inbound.incoming is not None
-            event = replace(inbound.incoming, update_id=update.update_id)
-            await self.app.dispatcher.process(event, self.deliver)
-        else:
-            await self._other(inbound)
-
     async def deliver(self, user_id: int, reply: Outgoing) -> bool:
         """Send one reply; False if the rest of its step cannot go either (blocked). A
         refused message (400) is skipped, so the ones after it still help; when Telegram
@@ -301,17 +314,6 @@ class TelegramChannel:
         task = asyncio.ensure_future(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
-
-    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if isinstance(update, Update) and context.error is not None:
-            await self._report(update, context.error)
-
-    async def _report(self, update: Update, exc: BaseException) -> None:
-        # The update id and the error's type: never the text of the message.
-        log.error("update %s failed: %s", update.update_id, type(exc).__name__, exc_info=exc)
-        chat = update.effective_chat
-        if chat is not None and chat.type == ChatType.PRIVATE:
-            await self._apologise(chat.id, update.update_id)
 
     async def _apologise(self, chat_id: int, update_id: int | None) -> None:
         try:
