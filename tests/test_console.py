@@ -6,6 +6,7 @@ import os
 import queue
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -119,3 +120,20 @@ def test_invalid_dialogs_stop_the_chat_with_file_and_line(tmp_path: Path) -> Non
     assert result.stderr.endswith("1 problem in the dialogs; fix them and start again.\n")
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "c.db").exists()  # refused before touching the database
+
+
+def test_exports_are_private_kept_apart_and_forgotten(tmp_path: Path) -> None:
+    """They went to the current folder, readable by everyone, each over the last one, and
+    /forget neither removed nor mentioned them."""
+    db = tmp_path / "data" / "c.db"
+    out = run_chat(db, ["/start", "3", "drinking", "/export", "/export"])
+    exports = tmp_path / "data" / "exports" / "1"
+    files = sorted(exports.iterdir())
+    assert len(files) == 2  # the second did not overwrite the first
+    for file in files:
+        assert f"[file saved: {file}" in out
+        assert stat.S_IMODE(file.stat().st_mode) == 0o600
+    assert not list(ROOT.glob("smart-coach-*.json"))  # nothing in the current folder
+    out = run_chat(db, ["/forget", "1"])
+    assert not exports.exists()
+    assert f"your exported files in {exports} were deleted too" in out

@@ -8,6 +8,8 @@ shares a location; follow-ups arrive while you wait. Same engine, same database 
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import threading
 from pathlib import Path
 from typing import TextIO
@@ -47,6 +49,7 @@ class ConsoleChat:
                 break
             if await self.app.dispatcher.process(self.to_event(text), self.deliver):
                 self._print("")
+            await self._after_forget()
         await self.app.stop_schedules()
 
     def to_event(self, text: str) -> Incoming:
@@ -69,9 +72,9 @@ class ConsoleChat:
                         f"{reply.location.longitude}]")
         if reply.document:
             name, content = reply.document
-            path = Path(name).resolve()
-            path.write_bytes(content)
-            self._print(f"bot> [file saved: {path}, {len(content)} bytes]")
+            path = self._save_privately(name, content)
+            self._print(f"bot> [file saved: {path}, {len(content)} bytes, readable by you "
+                        "only; /forget deletes it]")
         if reply.venue:
             self._print(f"bot> [map: {reply.venue.title}, {reply.venue.address}]")
         if reply.photo:
@@ -81,6 +84,36 @@ class ConsoleChat:
         if reply.expect in HINTS:
             self._print(f"     {HINTS[reply.expect]}")
         return True
+
+    @property
+    def exports(self) -> Path:
+        """This person's files (exports), beside the database: never the current folder."""
+        return self.app.config.db_path.resolve().parent / "exports" / str(self.user_id)
+
+    def _save_privately(self, name: str, content: bytes) -> Path:
+        """A new file each time (time-stamped), created readable by its owner only."""
+        self.exports.mkdir(parents=True, exist_ok=True, mode=0o700)
+        stem, dot, suffix = Path(name).name.partition(".")
+        stamp = self.app.clock.now().strftime("%Y%m%d-%H%M%S")
+        for n in range(1, 1000):
+            path = self.exports / f"{stem}-{stamp}{f'-{n}' if n > 1 else ''}{dot}{suffix}"
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                continue
+            with os.fdopen(fd, "wb") as file:
+                file.write(content)
+            return path
+        raise FileExistsError(self.exports)
+
+    async def _after_forget(self) -> None:
+        """/forget deletes every row about the person; their exported files go too."""
+        if not self.exports.exists():
+            return
+        user = await self.app.dispatcher.run(self.app.store.load_user, self.user_id)
+        if not user.known:
+            shutil.rmtree(self.exports)
+            self._print(f"bot> [your exported files in {self.exports} were deleted too]\n")
 
     async def _deliver_alone(self, user_id: int, reply: Outgoing) -> bool:
         """A follow-up or a nudge, arriving between steps: set apart by a blank line."""
