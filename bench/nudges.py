@@ -62,14 +62,12 @@ def fill(db: Path, users: int, due: datetime) -> None:
     store.close()
 
 
-def app_for(db: Path, emulator: BotApiEmulator,
-            per_second: int | None = None) -> tuple[object, TelegramConfig]:
-    """The bot as configured by default (or with checkins.per_second set)."""
+def app_for(db: Path, emulator: BotApiEmulator) -> tuple[object, TelegramConfig]:
+    """The bot as configured by default."""
     config = load_config(None, env={})
     tg = TelegramConfig(token=emulator.token, api_base_url=emulator.base_url,
                         api_base_file_url=emulator.base_file_url)
-    checkins = CheckinsConfig(grace_minutes=120,
-                              per_second=per_second or config.checkins.per_second)
+    checkins = CheckinsConfig(grace_minutes=120)
     config = replace(config, telegram=tg, storage=StorageConfig(str(db)), checkins=checkins)
     return build_app(config), tg
 
@@ -111,7 +109,7 @@ class Remote:
         return base_url(self.port, "file/bot")
 
 
-async def fan_out(users: int, tmp: Path, per_second: int | None) -> dict[str, float]:
+async def fan_out(users: int, tmp: Path) -> dict[str, float]:
     """The bot in this process, the emulator in its own, as Telegram would be: neither's
     pauses are counted against the other."""
     db = tmp / "fanout.db"
@@ -121,7 +119,7 @@ async def fan_out(users: int, tmp: Path, per_second: int | None) -> dict[str, fl
         str(CEILING), stdout=asyncio.subprocess.PIPE)
     assert server.stdout is not None
     emulator = Remote(**json.loads(await server.stdout.readline()))
-    app, tg = app_for(db, emulator, per_second)  # type: ignore[arg-type]
+    app, tg = app_for(db, emulator)  # type: ignore[arg-type]
     channel = TelegramChannel(app, tg, poll_timeout=1)  # type: ignore[arg-type]
     started = time.monotonic()
     async with channel.running():
@@ -134,7 +132,6 @@ async def fan_out(users: int, tmp: Path, per_second: int | None) -> dict[str, fl
     return {"sent": summary["sent"], "seconds": elapsed,
             "per_second": summary["sent"] / elapsed,
             "sending_per_second": (summary["sent"] - 1) / (summary["last"] - summary["first"]),
-            "configured": app.config.checkins.per_second,  # type: ignore[attr-defined]
             "rate_limited": summary["rate_limited"],
             "lost": sum(1 for c in counts if c == 0), "duplicates": sum(c - 1 for c in counts
                                                                         if c > 1)}
@@ -144,8 +141,6 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--same-minute", type=int, default=10_000)
-    parser.add_argument("--per-second", type=int, help="checkins.per_second (default: the "
-                        "config's default)")
     args = parser.parse_args()
     os.environ.setdefault("SMART_COACH_CACHE", str(Path(tempfile.gettempdir()) / "sc-cache"))
     with tempfile.TemporaryDirectory() as folder:
@@ -156,13 +151,12 @@ async def main() -> None:
         print(f"  {0:>7} people with reminders: {base_s * 1000:8.1f} ms  {base_mb:7.1f} MB")
         print(f"  {args.users:>7} people with reminders: {big_s * 1000:8.1f} ms  "
               f"{big_mb:7.1f} MB  ({big_mb - base_mb:+.1f} MB)")
-        result = await fan_out(args.same_minute, tmp, args.per_second)
+        result = await fan_out(args.same_minute, tmp)
     print(f"{args.same_minute} nudges due in the same minute, Telegram's {CEILING}/s enforced:")
     rate = result["sending_per_second"]
     print(f"  sent {result['sent']:.0f} in {result['seconds']:.1f} s from start-up "
           f"({result['per_second']:.1f}/s); from the first nudge to the last "
-          f"{rate:.1f} messages/s = {rate / CEILING:.1%} of the {CEILING}/s ceiling "
-          f"(checkins.per_second: {result['configured']:.0f})")
+          f"{rate:.1f} messages/s = {rate / CEILING:.1%} of the {CEILING}/s ceiling")
     print(f"  429s: {result['rate_limited']:.0f}   lost: {result['lost']:.0f}   "
           f"duplicates: {result['duplicates']:.0f}")
     ok = rate >= 0.95 * CEILING and not (result["rate_limited"] or result["lost"]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from bot import places
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.dialog.engine import Engine
@@ -55,9 +56,13 @@ class App:
         followups = self.start_followups(deliver)
         self.nudges = NudgeScheduler(
             self.store, self.dispatcher.process, deliver, self.dispatcher.run, self.clock,
-            timedelta(minutes=self.config.checkins.grace_minutes),
-            per_second=self.config.checkins.per_second)
+            timedelta(minutes=self.config.checkins.grace_minutes))
         return followups, await self.nudges.start()
+
+    def prepare(self) -> None:
+        """Load now what a step would otherwise load on first use (the time-zone map and
+        the gazetteer: about a second), before anyone is served."""
+        places.prepare()
 
     async def resend_unsent(self, deliver: Deliver, user_id: int | None = None) -> int:
         """At start, before anything new: the replies a crash kept from being delivered.

@@ -82,7 +82,6 @@ class FollowUpsConfig:
 @dataclass(frozen=True)
 class CheckinsConfig:
     grace_minutes: int = 120  # a nudge missed while the bot was down is sent this late at most
-    per_second: int = 29  # nudges sent per second at most (Telegram allows about 30 in all)
 
 
 @dataclass(frozen=True)
@@ -195,12 +194,19 @@ def load_config(path: str | Path | None = None,
     return config
 
 
+# Keys earlier versions read, and why they are gone: an operator's old config says so.
+RETIRED = {"checkins.per_second": "nudges now take whatever part of Telegram's limit the "
+                                  "replies to people writing leave"}
+
+
 def _build(cls: type, data: Mapping[str, Any], source: str, prefix: str) -> Any:
     hints = typing.get_type_hints(cls)
     known = [f.name for f in dataclasses.fields(cls) if f.name != "source"]
     values: dict[str, Any] = {}
     for key, value in data.items():
         name = f"{prefix}{key}"
+        if name in RETIRED:
+            raise ConfigError(source, name, f"no longer used: {RETIRED[name]} (delete it)")
         if key not in known:
             tip = did_you_mean(name, [prefix + k for k in known]) or \
                 f" (known keys: {', '.join(prefix + k for k in known)})"
@@ -300,8 +306,5 @@ def _check(config: Config) -> None:
         raise ConfigError(config.source, "crisis.careful_hours", "must be 0 or more")
     if config.checkins.grace_minutes < 0:
         raise ConfigError(config.source, "checkins.grace_minutes", "must be 0 or more")
-    if not 1 <= config.checkins.per_second <= 30:
-        raise ConfigError(config.source, "checkins.per_second", "must be 1-30 (Telegram "
-                          "allows about 30 messages a second in all)")
     if config.followups.grace_minutes < 0:
         raise ConfigError(config.source, "followups.grace_minutes", "must be 0 or more")

@@ -56,8 +56,11 @@ class Dispatcher:
     async def process(self, event: Incoming, deliver: Deliver) -> list[Outgoing]:
         """Handle one event and deliver its replies, in order with the user's other events."""
         # The user's lock first: one busy user's queued events must not take every slot.
-        async with self._user(event.user_id), self._slots:
-            replies = await self.run(self.engine.handle, event)
+        # A slot bounds the steps in flight, not deliveries: a reply waiting its turn under
+        # the channel's limit (a nudge at peak hour) must not keep anyone else's step out.
+        async with self._user(event.user_id):
+            async with self._slots:
+                replies = await self.run(self.engine.handle, event)
             if event.user_id in self._held:
                 # Replies kept from an outage go first; this step's are in the outbox too.
                 await self._deliver_unsent(event.user_id, deliver)
@@ -82,7 +85,7 @@ class Dispatcher:
         return len(unsent)
 
     async def _resend(self, user_id: int, replies: list[Outgoing], deliver: Deliver) -> None:
-        async with self._user(user_id), self._slots:
+        async with self._user(user_id):
             await self._deliver(user_id, replies, deliver)
 
     async def _deliver(self, user_id: int, replies: list[Outgoing], deliver: Deliver) -> None:
@@ -122,7 +125,7 @@ class Dispatcher:
         while self._held:
             await asyncio.sleep(self.retry_every)
             for user_id, deliver in list(self._held.items()):
-                async with self._user(user_id), self._slots:
+                async with self._user(user_id):
                     if user_id in self._held:
                         await self._deliver_unsent(user_id, deliver)
                 if user_id in self._held:

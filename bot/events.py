@@ -7,7 +7,7 @@ only, so the console, Telegram and the tests speak the same language.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 
 class Kind(StrEnum):
@@ -98,6 +98,17 @@ class Button:
     data: str  # at most 64 bytes: Telegram's callback_data limit
 
 
+class Priority(IntEnum):
+    """Which replies go first when a channel's limits make them wait (Telegram: about 30
+    messages a second in all): lower first. The crisis reply is also never held back by
+    the per-chat pace."""
+
+    CRISIS = 0
+    REPLY = 1  # to a person writing now
+    FOLLOW_UP = 2  # a check-back the person asked for
+    NUDGE = 3  # the daily check-in: only what the others leave
+
+
 @dataclass(frozen=True, slots=True)
 class Outgoing:
     """One reply. `text` is in the Telegram HTML subset (<b>, <i>, entities escaped);
@@ -110,8 +121,8 @@ class Outgoing:
     venue: Venue | None = None
     document: tuple[str, bytes] | None = None  # (file name, content)
     expect: str | None = None  # the typed answer the step waits for: text, number, location
-    # Sent at once, ahead of any per-chat pace: the crisis reply and its numbers.
-    urgent: bool = False
+    # Who goes first when the channel's limits make replies wait (see Priority).
+    priority: Priority = Priority.REPLY
     # The store's receipt for a reply saved with its step (see bot.storage.outbox): the
     # dispatcher confirms delivery with it. Not part of what the reply says.
     outbox_id: int | None = field(default=None, compare=False)

@@ -4,7 +4,9 @@ asyncio's run_in_executor costs a thread wake-up and a trip back to the loop for
 call; under load those hand-offs (and the GIL passing to and fro with them) cost more CPU
 than the steps themselves (bench/throughput.py, profiled with py-spy). Here calls made
 while the worker is busy queue up; it runs them all on its next turn, in the order they
-were made, and hands their results back to the loop in one callback.
+were made, and hands their results back to the loop in one callback: as soon as the
+oldest of them has waited FLUSH_AFTER, so a quick step is never held back for long by a
+slower one after it in the same turn.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-MAX_BATCH = 32  # calls per turn, so the first caller's result is not held back for long
+MAX_BATCH = 32  # calls per turn
+FLUSH_AFTER = 0.001  # seconds a finished call's result may wait for the rest of its turn
 
 _Call = tuple[Callable[..., Any], tuple[Any, ...], "asyncio.Future[Any] | None"]
 _Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
@@ -66,19 +70,29 @@ class Worker:
                 batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
                 loop = self._loop
             outcomes: list[_Outcome] = []
+            oldest = 0.0
             for fn, args, future in batch:
+                if outcomes and time.perf_counter() - oldest >= FLUSH_AFTER:
+                    self._hand_back(loop, outcomes)
+                    outcomes = []
                 try:
                     result, error = fn(*args), None
                 except Exception as exc:  # handed to the caller, as run_in_executor does
                     result, error = None, exc
                 if future is not None:
+                    if not outcomes:
+                        oldest = time.perf_counter()
                     outcomes.append((future, result, error))
                 elif error is not None:
                     log.error("a call on the %s thread failed: %s", threading.current_thread().name,
                               type(error).__name__, exc_info=error)
-            if outcomes and loop is not None and not loop.is_closed():
-                with contextlib.suppress(RuntimeError):  # closed meanwhile: nobody waits
-                    loop.call_soon_threadsafe(_settle, outcomes)
+            self._hand_back(loop, outcomes)
+
+    @staticmethod
+    def _hand_back(loop: asyncio.AbstractEventLoop | None, outcomes: list[_Outcome]) -> None:
+        if outcomes and loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # closed meanwhile: nobody waits
+                loop.call_soon_threadsafe(_settle, outcomes)
 
 
 def _settle(outcomes: list[_Outcome]) -> None:

@@ -71,8 +71,8 @@ def test_secrets_come_from_the_environment(tmp_path: Path) -> None:
     ("followups: {grace_minutes: -5}\n", "followups.grace_minutes: must be 0 or more"),
     ("wat: 1\n", "wat: unknown key (known keys: timezone, admin_ids, telegram, storage, "
                  "dialogs, followups, checkins, meetings, helpline, crisis, logging)"),
-    ("checkins: {per_second: 100}\n", "checkins.per_second: must be 1-30 (Telegram allows "
-                                       "about 30 messages a second in all)"),
+    ("checkins: {per_second: 29}\n", "checkins.per_second: no longer used: nudges now take "
+                                      "whatever part of Telegram's limit"),
     ("crisis: {numbers: []}\n", "crisis.numbers: list at least one number to call"),
     ("crisis: {numbers: [{label: A}]}\n", "crisis.numbers[0]: missing key 'number'"),
     ("crisis: {numbers: [{label: A, numbr: '1'}]}\n",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import pytest
 
@@ -43,3 +44,27 @@ async def test_close_runs_the_queued_calls_then_the_last_and_refuses_more() -> N
     assert await first and await queued is None
     with pytest.raises(RuntimeError):
         worker.call(done.append, "late")
+
+
+@pytest.mark.asyncio
+async def test_a_quick_call_is_not_held_back_by_a_slow_one_after_it() -> None:
+    """A turn's results used to be handed back together: a quick step waited for a slow
+    one queued after it (a chart, a lookup)."""
+    worker = Worker()
+    gate = threading.Event()
+    busy = worker.call(gate.wait)  # the worker is busy: the next calls queue up together
+    quick = worker.call(lambda: time.sleep(0.002) or "quick")
+    slow_started = threading.Event()
+
+    def slow() -> str:
+        slow_started.set()
+        time.sleep(0.3)
+        return "slow"
+
+    later = worker.call(slow)
+    gate.set()
+    await busy
+    assert await asyncio.wait_for(quick, 0.2) == "quick"  # before the slow one is done
+    assert slow_started.is_set() and not later.done()
+    assert await later == "slow"
+    worker.close()

@@ -65,7 +65,7 @@ from bot.dialog.turn import (
     StartDialog,
     Turn,
 )
-from bot.events import Button, Incoming, Kind, Outgoing
+from bot.events import Button, Incoming, Kind, Outgoing, Priority
 from bot.nlu.crisis import RISK, Context, Signal
 from bot.nlu.intents import Guess
 from bot.nlu.normalize import normalize
@@ -96,6 +96,7 @@ CLARIFYING = "clarifying"  # the intents just offered with "did you mean ...?"
 FIRST_AID = frozenset({"overdose", "medical", "harm_others", "abuse"})
 MEANS_NAMED = "means"  # crisis.signal for a message naming a means of harm, and no more
 MEANS_KEPT = timedelta(hours=2)  # a means named outside a crisis counts this long
+UNPROMPTED = {Kind.TIMER: Priority.FOLLOW_UP, Kind.NUDGE: Priority.NUDGE}
 
 
 class Timers(Protocol):
@@ -188,6 +189,9 @@ class Engine:
             step = _Step(user, now, dict(user.answers), update_id=event.update_id,
                          nudge_done=event.kind == Kind.NUDGE)
             self._dispatch(step, event)
+            if event.kind in UNPROMPTED:  # the bot writes first: after those who wrote
+                step.replies[:] = [replace(r, priority=UNPROMPTED[event.kind])
+                                   for r in step.replies]
             if user.dialog == CRISIS_DIALOG:
                 self._in_crisis(step)
             delivered = self._take_delivered()
@@ -540,7 +544,7 @@ class Engine:
         memory = step.user.settings.get(SAFETY) or {}
         memory["since"] = step.now.isoformat()
         step.user.settings[SAFETY] = memory
-        step.replies[:] = [replace(r, urgent=True) for r in step.replies]
+        step.replies[:] = [replace(r, priority=Priority.CRISIS) for r in step.replies]
 
     def _route_intent(self, step: _Step, intent: str) -> bool:
         """Act on a recognised intent; False when it leads nowhere from here."""

@@ -199,13 +199,14 @@ class Store(Protocol):
         ...
 
     def claim_nudges(self, now: datetime, grace: timedelta,
-                     schedule: Callable[[Reminder, datetime],
-                                        tuple[datetime, datetime]]) -> list[Nudge]:
+                     schedule: Callable[[Reminder, datetime], tuple[datetime, datetime]],
+                     limit: int | None = None) -> list[Nudge]:
         """In one transaction: every active person's reminder due by `now` moves on to its
         next occurrence; those whose latest occurrence (`schedule` gives both) is within
         `grace` are returned (and remembered as claimed until the nudge's step is saved
         with `nudge_done`, or `nudge_sent`); the rest are
-        skipped."""
+        skipped. At most `limit` reminders, the longest due first: a caller claims in
+        chunks, so other work gets the database between them."""
         ...
 
     def claimed_nudges(self) -> list[Nudge]:

@@ -195,16 +195,15 @@ class MemoryStore:
         return sorted(found, key=lambda c: c.day)
 
     def claim_nudges(self, now: datetime, grace: timedelta,
-                     schedule: Callable[[Reminder, datetime],
-                                        tuple[datetime, datetime]]) -> list[Nudge]:
+                     schedule: Callable[[Reminder, datetime], tuple[datetime, datetime]],
+                     limit: int | None = None) -> list[Nudge]:
         claimed = []
         with self._lock:
             due = sorted((r for r in self._reminders.values() if r.next_due <= now),
                          key=lambda r: r.next_due)
+            due = [r for r in due if (raw := self._users.get(r.user_id)) is not None
+                   and json.loads(raw).get("active", True)][:limit]
             for reminder in due:
-                raw = self._users.get(reminder.user_id)
-                if raw is None or not json.loads(raw).get("active", True):
-                    continue
                 latest, upcoming = schedule(reminder, now)
                 self._reminders[reminder.user_id] = dataclasses.replace(reminder,
                                                                         next_due=upcoming)

@@ -385,13 +385,14 @@ class SqliteStore:
         return [_checkin(r) for r in rows]
 
     def claim_nudges(self, now: datetime, grace: timedelta,
-                     schedule: Callable[[Reminder, datetime],
-                                        tuple[datetime, datetime]]) -> list[Nudge]:
+                     schedule: Callable[[Reminder, datetime], tuple[datetime, datetime]],
+                     limit: int | None = None) -> list[Nudge]:
         claimed: list[Nudge] = []
         with self._lock, self.db.atomic():
             rows = list(self.db.query(
                 "select r.* from reminders r join users u on u.id = r.user_id "
-                "where r.next_due <= ? and u.active = 1 order by r.next_due", [_iso(now)]))
+                "where r.next_due <= ? and u.active = 1 order by r.next_due limit ?",
+                [_iso(now), -1 if limit is None else limit]))
             for row in rows:
                 reminder = _reminder(row)
                 latest, upcoming = schedule(reminder, now)

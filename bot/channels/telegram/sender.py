@@ -4,9 +4,10 @@
 - Timeouts and other network errors (5xx included): retry with exponential backoff.
 - 400 Bad Request: never retried blindly (it would fail the same way); logged, skipped.
 - 403 Forbidden: the person blocked the bot; they are marked inactive.
-The overall 30 messages/s is AIORateLimiter's job; this adds the per-chat pace (a short
-burst, then about one message a second). A chat's messages are sent one at a time by the
-caller (the dispatcher's per-user lock), so a retry never lets a later message overtake.
+The overall 30 messages/s is PriorityLimiter's job (limiter.py), told each message's
+priority; this adds the per-chat pace (a short burst, then about one message a second). A
+chat's messages are sent one at a time by the caller (the dispatcher's per-user lock), so a
+retry never lets a later message overtake.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from enum import Enum
+from typing import Any
 
 from telegram import Bot
 from telegram.constants import ParseMode
@@ -32,7 +34,7 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.telegram.convert import keyboard
-from bot.events import Outgoing
+from bot.events import Outgoing, Priority
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +83,7 @@ class Sender:
     def __init__(self, bot: Bot, *, share_location_label: str,
                  on_blocked: Callable[[int], Awaitable[None]], max_attempts: int = 6,
                  backoff: float = 0.5, pacer: ChatPacer | None = None,
-                 sleep: Sleep = asyncio.sleep):
+                 sleep: Sleep = asyncio.sleep, prioritised: bool = False):
         self.bot = bot
         self.share_location_label = share_location_label
         self.on_blocked = on_blocked
@@ -89,12 +91,14 @@ class Sender:
         self.backoff = backoff
         self.pacer = pacer or ChatPacer()
         self.sleep = sleep
+        # Only a bot with a rate limiter takes python-telegram-bot's rate_limit_args.
+        self.prioritised = prioritised
 
     async def send(self, chat_id: int, reply: Outgoing) -> Delivery:
         wait = self.pacer.delay(chat_id)
         # A crisis reply is never held back by the pace: Telegram's per-chat limit is a
         # guideline, and a 429 would be waited out; a person in danger should not wait.
-        if wait and not reply.urgent:
+        if wait and reply.priority is not Priority.CRISIS:
             await self.sleep(wait)
         for attempt in range(1, self.max_attempts + 1):
             try:
@@ -124,24 +128,28 @@ class Sender:
 
     async def _send_once(self, chat_id: int, reply: Outgoing) -> None:
         markup = keyboard(reply, self.share_location_label)
+        extra: dict[str, Any] = {"rate_limit_args": int(reply.priority)} \
+            if self.prioritised else {}
         if reply.photo is not None:
             await self.bot.send_photo(chat_id, reply.photo, caption=reply.text or None,
-                                      parse_mode=ParseMode.HTML, reply_markup=markup)
+                                      parse_mode=ParseMode.HTML, reply_markup=markup, **extra)
         elif reply.document is not None:
             name, content = reply.document
             await self.bot.send_document(chat_id, content, filename=name,
                                          caption=reply.text or None,
-                                         parse_mode=ParseMode.HTML, reply_markup=markup)
+                                         parse_mode=ParseMode.HTML, reply_markup=markup,
+                                         **extra)
         elif reply.venue is not None:
             v = reply.venue
             await self.bot.send_venue(chat_id, v.latitude, v.longitude, v.title, v.address,
-                                      reply_markup=markup)
+                                      reply_markup=markup, **extra)
         elif reply.location is not None:
             await self.bot.send_location(chat_id, reply.location.latitude,
-                                         reply.location.longitude, reply_markup=markup)
+                                         reply.location.longitude, reply_markup=markup,
+                                         **extra)
         else:
             await self.bot.send_message(chat_id, reply.text, parse_mode=ParseMode.HTML,
-                                        reply_markup=markup)
+                                        reply_markup=markup, **extra)
 
 
 def _retry_seconds(exc: RetryAfter) -> float:
