@@ -19,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import timedelta
 from typing import TypeVar
 
@@ -51,6 +53,9 @@ class Dispatcher:
         self._slots = asyncio.Semaphore(max_concurrent)
         self._flush_queued = False
         self._held: dict[int, Deliver] = {}  # people whose replies wait for the channel
+        # Pictures are drawn here, one at a time (matplotlib is not thread-safe), never on
+        # the engine thread: a chart takes ~100 ms.
+        self._drawing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drawing")
         self._retrying: asyncio.Task[None] | None = None
 
     async def process(self, event: Incoming, deliver: Deliver) -> list[Outgoing]:
@@ -94,7 +99,10 @@ class Dispatcher:
         the channel could not be reached for stays, with the rest, to be tried again."""
         pending = list(replies)
         try:
-            while pending and await deliver(user_id, pending[0]):
+            while pending:
+                reply = await self._drawn(pending[0])
+                if reply is not None and not await deliver(user_id, reply):
+                    break
                 self._confirm([pending.pop(0)])
             self._confirm(pending)  # the rest cannot arrive either (blocked)
             self._held.pop(user_id, None)
@@ -110,6 +118,18 @@ class Dispatcher:
         finally:
             if replies:
                 self._flush_soon()
+
+    async def _drawn(self, reply: Outgoing) -> Outgoing | None:
+        """The reply with its picture drawn; None when it cannot be (skipped, logged)."""
+        if reply.drawing is None:
+            return reply
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._drawing, self.engine.draw, reply)
+        except Exception as exc:
+            log.error("drawing %s failed: %s", reply.drawing.picture, type(exc).__name__,
+                      exc_info=exc)
+            return replace(reply, drawing=None) if reply.text else None
 
     async def _deliver_unsent(self, user_id: int, deliver: Deliver) -> None:
         unsent = await self.run(self.engine.unsent, self.keep_for, user_id)
@@ -166,6 +186,7 @@ class Dispatcher:
         if self._retrying is not None:
             self._retrying.cancel()  # what it held stays in the outbox for the next start
         self._worker.close(last=self.engine.flush_delivered)
+        self._drawing.shutdown(wait=True)
 
 
 class _UserLock:

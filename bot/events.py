@@ -98,6 +98,16 @@ class Button:
     data: str  # at most 64 bytes: Telegram's callback_data limit
 
 
+@dataclass(frozen=True, slots=True)
+class Drawing:
+    """A picture still to be drawn: the step gathers its data (a few rows), and the
+    dispatcher draws it off the engine thread before it is sent (a chart takes ~100 ms:
+    everyone's steps would wait). `data` is JSON, so it keeps in the outbox."""
+
+    picture: str  # the registered picture (`photo:` in a dialog), e.g. progress_chart
+    data: str
+
+
 class Priority(IntEnum):
     """Which replies go first when a channel's limits make them wait (Telegram: about 30
     messages a second in all): lower first. The crisis reply is also never held back by
@@ -120,6 +130,7 @@ class Outgoing:
     location: Location | None = None
     venue: Venue | None = None
     document: tuple[str, bytes] | None = None  # (file name, content)
+    drawing: Drawing | None = None  # becomes `photo` when the dispatcher draws it
     expect: str | None = None  # the typed answer the step waits for: text, number, location
     # Who goes first when the channel's limits make replies wait (see Priority).
     priority: Priority = Priority.REPLY

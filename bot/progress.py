@@ -46,6 +46,19 @@ def summary(checkins: list[CheckinEntry], urges: list[UrgeEntry], today: date) -
     return "\n".join(lines)
 
 
+def chart_data(checkins: list[CheckinEntry], today: date) -> dict[str, Any]:
+    """What `draw` needs, as JSON-able data (gathered in the step)."""
+    return {"today": today.isoformat(),
+            "days": [[c.day.isoformat(), c.mood, c.urges, c.went_well] for c in checkins]}
+
+
+def draw(data: dict[str, Any]) -> bytes:
+    """The chart for chart_data's data (drawn off the engine thread)."""
+    checkins = [CheckinEntry(date.fromisoformat(day), mood, urges, went_well or "")
+                for day, mood, urges, went_well in data["days"]]
+    return chart(checkins, date.fromisoformat(data["today"]))
+
+
 def chart(checkins: list[CheckinEntry], today: date) -> bytes:
     """A PNG: mood (1-5) and urge strength (0-10) per day, good days marked."""
     import matplotlib

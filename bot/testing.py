@@ -90,13 +90,15 @@ class ChatClient:
         replies: list[Outgoing] = []
         for followup in self.engine.store.pending_followups(until=self.clock.now()):
             if followup.user_id == self.user_id:
-                replies += self.engine.handle(Incoming.timer(self.user_id, followup.id))
+                replies += map(self.engine.draw,
+                               self.engine.handle(Incoming.timer(self.user_id, followup.id)))
         self.replies = replies
         self.history += replies
         return replies
 
     def _handle(self, event: Incoming) -> list[Outgoing]:
-        self.replies = self.engine.handle(event)
+        # Pictures drawn, as the dispatcher does before sending.
+        self.replies = [self.engine.draw(r) for r in self.engine.handle(event)]
         self.history += self.replies
         return self.replies
 

@@ -87,7 +87,8 @@ def test_any_update_gets_an_answer_and_never_an_exception(batch: list[dict[str, 
         assert not any("Traceback" in r.text for r in replies)
         # Button data never moves anyone into a dialog they were not in.
         if inbound.incoming.kind is Kind.BUTTON and not inbound.incoming.data.startswith("?|"):
-            assert all(r.text != "" or r.document or r.venue or r.photo for r in replies)
+            assert all(r.text != "" or r.document or r.venue or r.photo or r.drawing
+                       for r in replies)
 
 
 yaml_values = st.recursive(

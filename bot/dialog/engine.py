@@ -13,6 +13,7 @@ event at a time per user (bot.dispatch does both).
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import re
 from collections import deque
@@ -65,7 +66,7 @@ from bot.dialog.turn import (
     StartDialog,
     Turn,
 )
-from bot.events import Button, Incoming, Kind, Outgoing, Priority
+from bot.events import Button, Drawing, Incoming, Kind, Outgoing, Priority
 from bot.nlu.crisis import RISK, Context, Signal
 from bot.nlu.intents import Guess
 from bot.nlu.normalize import normalize
@@ -238,6 +239,14 @@ class Engine:
             except BaseException:
                 self._delivered.extend(delivered)
                 raise
+
+    def draw(self, reply: Outgoing) -> Outgoing:
+        """The reply with its picture drawn (thread-safe; the dispatcher calls it on a
+        thread of its own, never the engine's)."""
+        if reply.drawing is None:
+            return reply
+        picture = self.pictures[reply.drawing.picture]
+        return replace(reply, photo=picture.draw(json.loads(reply.drawing.data)), drawing=None)
 
     def unsent(self, max_age: timedelta, user_id: int | None = None) -> list[Unsent]:
         """Replies a crash kept from being delivered (to everyone, or to one user), to send
@@ -754,8 +763,8 @@ class Engine:
         values = self._values(state.say, context)
         texts = [to_html(t, values) for t in state.say]
         answers = dict(context.answers)
-        pictures = [Outgoing(photo=self.pictures[state.photo](context))] \
-            if state.photo and not last_only else []
+        pictures = [Outgoing(drawing=Drawing(state.photo, json.dumps(
+            self.pictures[state.photo].gather(context))))] if state.photo and not last_only else []
         venue = self.venues[state.venue](context) if state.venue and not last_only else None
         if venue is not None:
             pictures.append(Outgoing(venue=venue))

@@ -89,8 +89,15 @@ class FactContext:
 
 # A value computed for messages, e.g. {crisis_numbers} or {urge_log}.
 Fact = Callable[[FactContext], str]
-# A picture a step can send (`photo:`), e.g. the progress chart (PNG bytes).
-Picture = Callable[[FactContext], bytes]
+@dataclass(frozen=True)
+class Picture:
+    """A picture a step can send (`photo:`), e.g. the progress chart: `gather` runs in the
+    step (quick: the data), `draw` later, off the engine thread (slow: the PNG)."""
+
+    gather: Callable[[FactContext], Any]  # JSON-able
+    draw: Callable[[Any], bytes]
+
+
 # A place a step can send on a map (`venue:`), e.g. the nearest meeting; None: nothing to show.
 VenueFact = Callable[[FactContext], Venue | None]
 # A file a step can send (`document:`), e.g. the person's data export: (name, content).
@@ -305,10 +312,10 @@ def default_registry(crisis: CrisisConfig | None = None,
         return progress.summary(ctx.store.checkins(ctx.user_id, since),
                                 ctx.store.urges(ctx.user_id, 100), today)
 
-    def progress_chart(ctx: FactContext) -> bytes:
+    def progress_chart(ctx: FactContext) -> dict[str, Any]:
         today = local_today(ctx)
         since = today - timedelta(days=progress.DAYS - 1)
-        return progress.chart(ctx.store.checkins(ctx.user_id, since), today)
+        return progress.chart_data(ctx.store.checkins(ctx.user_id, since), today)
 
     def export_document(ctx: FactContext) -> tuple[str, bytes]:
         data = {"exported_at": ctx.now.isoformat(timespec="seconds"),
@@ -328,7 +335,7 @@ def default_registry(crisis: CrisisConfig | None = None,
     reg.facts["urge_log"] = urge_log
     reg.facts["reminder_setting"] = reminder_setting
     reg.facts["progress_summary"] = progress_summary
-    reg.pictures["progress_chart"] = progress_chart
+    reg.pictures["progress_chart"] = Picture(progress_chart, progress.draw)
 
     @reg.action("set_reminder", check=_check_set_reminder,
                 saves=lambda a: ["reminder.status", "reminder.time", "reminder.zone",

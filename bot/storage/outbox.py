@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.events import Button, Location, Outgoing, Priority, Venue
+from bot.events import Button, Drawing, Location, Outgoing, Priority, Venue
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +40,8 @@ def encode(reply: Outgoing) -> str:
         data["document"] = [reply.document[0], _b64(reply.document[1])]
     if reply.expect is not None:
         data["expect"] = reply.expect
+    if reply.drawing is not None:
+        data["drawing"] = [reply.drawing.picture, reply.drawing.data]
     if reply.priority is not Priority.REPLY:
         data["priority"] = int(reply.priority)
     return json.dumps(data, ensure_ascii=False)
@@ -58,6 +60,7 @@ def decode(raw: str, outbox_id: int) -> Outgoing:
         venue=Venue(*venue) if venue else None,
         document=(document[0], base64.b64decode(document[1])) if document else None,
         expect=data.get("expect"),
+        drawing=Drawing(*data["drawing"]) if "drawing" in data else None,
         # "urgent" was the crisis reply's mark before priorities (outboxes of older versions)
         priority=Priority(data.get("priority", Priority.CRISIS if data.get("urgent")
                                     else Priority.REPLY)),
