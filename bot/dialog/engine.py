@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import re
+import time
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -97,6 +98,10 @@ CLARIFYING = "clarifying"  # the intents just offered with "did you mean ...?"
 FIRST_AID = frozenset({"overdose", "medical", "harm_others", "abuse"})
 MEANS_NAMED = "means"  # crisis.signal for a message naming a means of harm, and no more
 MEANS_KEPT = timedelta(hours=2)  # a means named outside a crisis counts this long
+# Every step runs on the one engine thread, so a slow step is everyone's wait: each must
+# take less than this on a developer's machine once the bot serves (tests/test_step_budget.py
+# times the heavy ones); one ten times over it in production is logged.
+STEP_BUDGET = 0.005
 UNPROMPTED = {Kind.TIMER: Priority.FOLLOW_UP, Kind.NUDGE: Priority.NUDGE}
 
 
@@ -169,6 +174,15 @@ class Engine:
     # -- the one entry point --------------------------------------------------------------
 
     def handle(self, event: Incoming) -> list[Outgoing]:
+        started = time.perf_counter()
+        replies = self._handle(event)
+        took = time.perf_counter() - started
+        if took > 10 * STEP_BUDGET:
+            log.warning("a step took %.0f ms (budget %.0f ms): user %s, %s event",
+                        took * 1000, STEP_BUDGET * 1000, event.user_id, event.kind)
+        return replies
+
+    def _handle(self, event: Incoming) -> list[Outgoing]:
         now = self.clock.now()
         where = f"user {event.user_id}, {event.kind} event"
         try:
