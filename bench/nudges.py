@@ -118,7 +118,8 @@ async def fan_out(users: int, tmp: Path) -> dict[str, float]:
         sys.executable, str(ROOT / "bench" / "emulator_process.py"), "--per-second",
         str(CEILING), stdout=asyncio.subprocess.PIPE)
     assert server.stdout is not None
-    emulator = Remote(**json.loads(await server.stdout.readline()))
+    started = json.loads(await server.stdout.readline())
+    emulator = Remote(started["port"], started["token"])
     app, tg = app_for(db, emulator)  # type: ignore[arg-type]
     channel = TelegramChannel(app, tg, poll_timeout=1)  # type: ignore[arg-type]
     started = time.monotonic()

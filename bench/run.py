@@ -24,6 +24,7 @@ BENCHMARKS = [  # (script, full-size arguments, --quick arguments)
     ("throughput.py", [], ["--users", "60"]),
     ("scale.py", [], ["--quick"]),
     ("nudges.py", [], ["--users", "10000", "--same-minute", "1000"]),
+    ("peak.py", [], ["--quick"]),
     ("lookups.py", [], ["--quick"]),
     ("step_cost.py", [], ["--users", "300", "--rounds", "2"]),
 ]
