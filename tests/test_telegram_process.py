@@ -42,6 +42,14 @@ async def start_bot(config: Path, token: str, log: Path) -> asyncio.subprocess.P
             stdin=subprocess.DEVNULL, stdout=err, stderr=err)
 
 
+async def stop(bot: asyncio.subprocess.Process, emulator: BotApiEmulator) -> None:
+    """Whatever a failed test left running."""
+    if bot.returncode is None:
+        bot.kill()
+        await bot.wait()
+    await emulator.stop()
+
+
 @pytest.mark.asyncio
 async def test_a_conversation_survives_kill_9_and_sigterm_stops_cleanly(tmp_path: Path) -> None:
     emulator = BotApiEmulator()
@@ -71,10 +79,7 @@ async def test_a_conversation_survives_kill_9_and_sigterm_stops_cleanly(tmp_path
         bot.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(bot.wait(), 20) == 0
     finally:
-        if bot.returncode is None:
-            bot.kill()
-            await bot.wait()
-        await emulator.stop()
+        await stop(bot, emulator)
     text = log.read_text()
     assert emulator.token not in text
     assert "my kids" not in text and "drinking" not in text  # no message texts in logs
@@ -142,10 +147,7 @@ async def test_kill_9_right_after_the_webhooks_200s_loses_no_update(tmp_path: Pa
         bot.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(bot.wait(), 20) == 0
     finally:
-        if bot.returncode is None:
-            bot.kill()
-            await bot.wait()
-        await emulator.stop()
+        await stop(bot, emulator)
     assert "Traceback" not in log.read_text()
 
 
