@@ -19,7 +19,7 @@ from bot.dialog.loader import load_catalog
 from bot.dialog.registry import Registry, default_registry
 from bot.dialog.spec import Catalog
 from bot.dispatch import Deliver, Dispatcher
-from bot.meetings.load import EXAMPLE, load_files
+from bot.meetings.load import EXAMPLE, load_files, summary
 from bot.meetings.search import MeetingIndex
 from bot.nudges import NudgeScheduler
 from bot.safety.lines import load_lines
@@ -86,9 +86,14 @@ def build_app(config: Config, *, store: Store | None = None, clock: Clock | None
               registry: Registry | None = None) -> App:
     """Raises DialogError if the dialogs are invalid, before touching the database."""
     if registry is None:
-        meetings, problems = load_files(config.meetings.sources or [EXAMPLE], config.timezone)
-        for problem in problems:  # a bad row is reported and skipped; the rest loads
-            log.warning("meeting list: %s", problem)
+        sources = config.meetings.sources or (str(EXAMPLE),)
+        meetings, problems = load_files(sources, config.timezone)
+        for source in sources:  # a line per list; a bad row is skipped, the rest loads
+            line = summary(str(source), meetings, problems)
+            (log.warning if any(p.file == str(source) for p in problems) else log.info)(
+                "meeting list %s", line)
+        for problem in problems:
+            log.debug("meeting list: %s", problem)
         lines = load_lines(override=Path(config.crisis.lines) if config.crisis.lines else None)
         registry = default_registry(config.crisis, config.timezone,
                                     MeetingIndex(meetings), config.helpline,

@@ -16,6 +16,7 @@ class Problem:
     file: str
     line: int
     message: str
+    code: str = ""  # what kind of problem, in a few words, for a summary line
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"

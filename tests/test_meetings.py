@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.meetings.load import load_files
+from bot.meetings.load import load_files, summary
 from bot.meetings.model import Meeting, next_start
 from bot.meetings.search import MeetingIndex
 
@@ -179,7 +179,8 @@ def test_the_meeting_flow_from_a_shared_location(dialogs_dir: Path) -> None:
     assert venue is not None and venue.title == "SMART Recovery Westminster"
     listing = chat.texts[0]
     assert listing.startswith("Meetings near you, nearest first")
-    assert "1. SMART Recovery Westminster (0.6 km)\n   Next: Mon 30 Nov, 18:30" in listing
+    # The meeting's kind in words, and its end: "1. ... (0.6 km) · Open\n   Next: ..., 18:30-20:00"
+    assert "1. SMART Recovery Westminster (0.6 km) · Open\n   Next: Mon 30 Nov, 18:30-" in listing
     assert chat.buttons == ["More meetings", "Online meetings", "That's fine"]
     chat.press("More meetings")
     assert chat.texts[0].startswith("5. ")
@@ -236,3 +237,80 @@ def test_postcode_districts_from_the_lists_own_addresses(dialogs_dir: Path) -> N
     chat.send("W1J 9LL")
     assert chat.texts[0].startswith("Meetings near W1J, nearest first")
     assert "1. SMART Recovery Westminster" in chat.texts[0]
+
+
+# A feed as some intergroups publish it (written for these tests, in their style): no
+# coordinates, days as lists, 12-hour times, `address`/`city`/`region` rather than
+# `formatted_address`, attendance options and type codes.
+ADDRESS_ONLY_FEED = [
+    {"name": "Irvine Tuesday Night", "slug": "irvine-tue", "day": [2], "time": "7:00 PM",
+     "end_time": "8:30 PM", "address": "4 Civic Center Plaza", "city": "Irvine",
+     "region": "CA", "postal_code": "92606", "country": "US", "types": ["O", "D"],
+     "timezone": "America/Los_Angeles", "attendance_option": "in_person"},
+    {"name": "Irvine Saturday Hybrid", "day": [6], "time": "11:00 AM",
+     "address": "1 Civic Center Plaza, Irvine, CA 92606, USA", "types": ["C", "W"],
+     "timezone": "America/Los_Angeles", "attendance_option": "hybrid",
+     "conference_url": "https://zoom.us/j/123", "location_notes": "Room 4, side door"},
+    {"name": "Edmonton Family & Friends", "day": ["Monday", "Thursday"], "time": "18:30",
+     "formatted_address": "10025 102A Ave NW, Edmonton, AB T5J 2Z2, Canada",
+     "types": ["FAM"], "timezone": "America/Edmonton"},
+    {"name": "Online only", "day": [0, 3], "time": "9:00 PM", "attendance_option": "online",
+     "conference_url": "https://meet.example/abc", "timezone": "America/New_York"},
+    {"name": "Closed for good", "day": [1], "time": "7:00 PM", "city": "Irvine",
+     "attendance_option": "inactive"},
+    {"name": "Nowhere known", "day": [1], "time": "7:00 PM", "address": "Unit 7, Zzyzxqq"},
+]
+
+
+def test_a_feed_without_coordinates_keeps_its_meetings_with_approximate_places(
+        tmp_path: Path) -> None:
+    """Every in-person meeting of such a feed used to be skipped ('no place and no online
+    link'), with a warning per row."""
+    path = tmp_path / "feed.json"
+    path.write_text(json.dumps(ADDRESS_ONLY_FEED))
+    meetings, problems = load_files([path], "Europe/London")
+    by_name = {m.name: m for m in meetings}
+    assert set(by_name) == {"Irvine Tuesday Night", "Irvine Saturday Hybrid",
+                            "Edmonton Family & Friends", "Online only"}
+    tuesday = by_name["Irvine Tuesday Night"]
+    assert (tuesday.days, tuesday.time, tuesday.end_time) == ((2,), "19:00", "20:30")
+    assert tuesday.approximate and tuesday.area == "Irvine" and tuesday.in_person
+    assert tuesday.latitude is not None and 33 < tuesday.latitude < 34  # California's Irvine
+    assert tuesday.type_names == ("Open", "Discussion")
+    hybrid = by_name["Irvine Saturday Hybrid"]
+    assert hybrid.in_person and hybrid.online and hybrid.time == "11:00"
+    assert hybrid.notes == "Room 4, side door" and hybrid.type_names == ("Closed", "Women")
+    assert hybrid.latitude is not None and 33 < hybrid.latitude < 34  # the address's Irvine, CA
+    family = by_name["Edmonton Family & Friends"]
+    assert family.area == "Edmonton" and family.days == (1, 4) and not family.for_oneself
+    assert family.latitude is not None and 53 < family.latitude < 54  # Alberta's, not London's
+    online = by_name["Online only"]
+    assert online.online and not online.in_person and not online.approximate
+    assert summary(str(path), meetings, problems) == (
+        f"{path}: 4 meetings (3 with an approximate place: no coordinates in the feed); "
+        "skipped 2: 1 inactive, 1 no place found and no online link")
+
+
+def test_a_town_of_that_name_where_the_meetings_are(dialogs_dir: Path, tmp_path: Path) -> None:
+    """With every meeting in Irvine, California and the operator's country left at GB,
+    "meetings in Irvine" found Irvine, Scotland: "nothing within 40 km"."""
+    from bot.clock import FakeClock
+    from bot.dialog.registry import default_registry
+    from bot.meetings.search import MeetingIndex
+    from bot.testing import ChatClient
+
+    path = tmp_path / "feed.json"
+    path.write_text(json.dumps(ADDRESS_ONLY_FEED))
+    meetings, _ = load_files([path], "Europe/London")
+    registry = default_registry(timezone="America/Los_Angeles",
+                                meetings=MeetingIndex(meetings), country="GB")
+    chat = ChatClient(dialogs_dir, registry=registry,
+                      clock=FakeClock(datetime(2026, 11, 27, 20, 0, tzinfo=UTC)))
+    chat.send("/meeting")
+    chat.send("Irvine")
+    listing = chat.text
+    assert "Meetings near Irvine, CA, US" in listing
+    assert "Irvine Tuesday Night" in listing and "Open, Discussion" in listing
+    assert "in Irvine, the exact spot isn't on the map" in listing
+    assert "Irvine Saturday Hybrid" in listing and "hybrid: in person or online" in listing
+    assert all(r.venue is None for r in chat.replies)  # no pin on a town's centre

@@ -33,6 +33,34 @@ def _when(start: datetime, zone: ZoneInfo) -> str:
     return local.strftime("%a %d %b, %H:%M")
 
 
+def _kind(meeting: Meeting) -> str:
+    """What kind of meeting, in words: who it is for, how to attend, its types."""
+    words = [] if meeting.for_oneself else ["for family and friends"]
+    if meeting.in_person and meeting.online:
+        words.append("hybrid: in person or online")
+    elif meeting.online:
+        words.append("online")
+    # English is the bot's language: saying so of every meeting says nothing.
+    words += [t for t in meeting.type_names if t not in ("Online", "Hybrid", "English")]
+    return f" · {', '.join(words)}" if words else ""
+
+
+def _until(meeting: Meeting, start: datetime, zone: ZoneInfo) -> str:
+    if not meeting.end_time:
+        return ""
+    hour, minute = (int(p) for p in meeting.end_time.split(":"))
+    end = start.replace(hour=hour, minute=minute)
+    return f"-{end.astimezone(zone):%H:%M}"
+
+
+def _place(meeting: Meeting) -> str:
+    place = ", ".join(p for p in (meeting.location, meeting.address) if p)
+    if meeting.approximate:
+        return f"in {meeting.area or place}, the exact spot isn't on the map" + (
+            f" ({place})" if place and meeting.area else "")
+    return place
+
+
 def _zone(ctx_store: Any, user_id: int, default: ZoneInfo) -> ZoneInfo:
     user_zone = ctx_store.load_user(user_id).timezone
     return ZoneInfo(user_zone) if user_zone else default
@@ -58,9 +86,10 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
             return "(no more meetings within 40 km)"
         lines = []
         for number, (meeting, km) in enumerate(found, start=page * PAGE + 1):
-            place = ", ".join(p for p in (meeting.location, meeting.address) if p)
-            lines.append(f"{number}. {meeting.name} ({km:.1f} km)\n"
-                         f"   Next: {_when(next_start(meeting, ctx.now), zone)}\n   {place}")
+            start = next_start(meeting, ctx.now)
+            lines.append(f"{number}. {meeting.name} ({km:.1f} km){_kind(meeting)}\n"
+                         f"   Next: {_when(start, zone)}{_until(meeting, start, zone)}\n"
+                         f"   {_place(meeting)}")
         return "\n\n".join(lines)
 
     def online_meetings(ctx: FactContext) -> str:
@@ -74,10 +103,12 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
         return "\n\n".join(lines) or "(no online meetings listed)"
 
     def nearest_meeting(ctx: FactContext) -> Venue | None:
-        found = results(ctx.answers)
-        if not found:
+        """The pin on the map: the nearest meeting for the person themselves whose exact
+        place is known (a Family & Friends meeting, or a town's centre, is not pinned)."""
+        meeting = next((m for m, _ in results(ctx.answers)
+                        if m.for_oneself and not m.approximate), None)
+        if meeting is None:
             return None
-        meeting = found[0][0]
         assert meeting.latitude is not None and meeting.longitude is not None
         return Venue(meeting.latitude, meeting.longitude, meeting.name,
                      ", ".join(p for p in (meeting.location, meeting.address) if p))
@@ -104,6 +135,16 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
             return ["expects {place: answer key}"]
         return []
 
+    def _has_meetings(place: Any) -> bool:
+        return bool(index.nearest(place.latitude, place.longitude, count=1,
+                                  within_km=WITHIN_KM))
+
+    def where_the_meetings_are(places: list[Any]) -> list[Any]:
+        """Places of that name, those with meetings near them first (a feed of Irvine,
+        California's meetings means that Irvine, not Scotland's), then as found (the
+        operator's country first, then by population)."""
+        return sorted(places, key=lambda p: not _has_meetings(p))
+
     @reg.action("find_meetings", check=check_place,
                 saves=lambda a: ["meeting.status", "meeting.where", "meeting.lat",
                                  "meeting.lon", "meeting.options", "meeting.page"])
@@ -119,9 +160,12 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
         elif (coded := index.postcode(str(given or ""))) is not None:
             lat, lon, where = coded
         else:
-            places = find_places(str(given or ""), country)
-            same = [p for p in places if p.country == country and p.name == places[0].name] \
-                if places else []
+            places = where_the_meetings_are(find_places(str(given or ""), country))
+            # Ambiguous only among the places with meetings near them, or, with none
+            # near any, among those in the operator's country.
+            near = [p for p in places if _has_meetings(p)]
+            same = [p for p in (near or places) if p.name == places[0].name and
+                    (near or p.country == country)] if places else []
             if not places:
                 answers["meeting.status"] = "unknown"
                 return

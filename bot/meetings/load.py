@@ -1,11 +1,19 @@
 """Read meeting files: the Meeting Guide JSON format (code4recovery's open specification),
 or a simple CSV or YAML of our own with the same field names. A bad row is reported (file,
-row, field, why) and skipped; the rest loads."""
+row, field, why) and skipped; the rest loads.
+
+Feeds are read as intergroups really publish them: days as numbers, names or lists, times in
+24 h or with AM/PM, `address` and `city`/`region`/`postal_code`/`country` or a
+`formatted_address`, `attendance_option` (in_person, hybrid, online; inactive ones skipped).
+A meeting without coordinates gets an approximate place, the centre of its town from the
+gazetteer, marked approximate wherever it is shown; it is never dropped for that alone.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -17,13 +25,22 @@ import yaml
 from bot.errors import Problem
 from bot.meetings.model import DAY_NAMES, Meeting
 from bot.meetings.search import MeetingIndex
+from bot.places import Place, find_places
 from bot.reminders import parse_time
 
 
 class BadRow(Exception):
-    def __init__(self, field: str, why: str):
+    def __init__(self, field: str, why: str, reason: str = ""):
         super().__init__(f"{field}: {why}")
         self.field = field
+        self.reason = reason or f"bad {field}"  # for the file's summary line
+
+
+COUNTRIES = {"usa": "US", "us": "US", "united states": "US", "united states of america": "US",
+             "canada": "CA", "uk": "GB", "united kingdom": "GB", "great britain": "GB",
+             "england": "GB", "scotland": "GB", "wales": "GB", "northern ireland": "GB",
+             "ireland": "IE", "australia": "AU", "new zealand": "NZ", "south africa": "ZA",
+             "mexico": "MX", "méxico": "MX", "spain": "ES", "españa": "ES", "india": "IN"}
 
 
 EXAMPLE = Path(__file__).resolve().parent / "example_meetings.json"
@@ -54,8 +71,23 @@ def load_files(paths: Iterable[str | Path], default_zone: str) -> tuple[list[Mee
                 name = row.get("name") if isinstance(row, dict) else None
                 label = f" ({name})" if name else ""
                 problems.append(Problem(str(path), number, f"row {number}{label}: {exc}; "
-                                        "skipped"))
+                                        "skipped", code=exc.reason))
     return meetings, problems
+
+
+def summary(source: str, meetings: list[Meeting], problems: list[Problem]) -> str:
+    """One line for a file: what loaded, how much of it approximately, what was skipped and
+    why (the rows' details are for the debug log)."""
+    mine = [m for m in meetings if m.source.rpartition(":")[0] == source]
+    skipped = Counter(p.code or "unreadable" for p in problems if p.file == source)
+    approximate = sum(m.approximate for m in mine)
+    line = f"{source}: {len(mine)} meetings"
+    if approximate:
+        line += f" ({approximate} with an approximate place: no coordinates in the feed)"
+    if skipped:
+        line += f"; skipped {sum(skipped.values())}: " + ", ".join(
+            f"{count} {reason}" for reason, count in skipped.most_common())
+    return line
 
 
 def _rows(path: Path) -> list[tuple[int, Any]]:
@@ -95,14 +127,21 @@ def _meeting(row: Any, default_zone: str, where: str) -> Meeting:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise BadRow("timezone", f"unknown time zone '{zone}'") from None
+    attendance = _text(row, "attendance_option").lower()
+    if attendance == "inactive":
+        raise BadRow("attendance_option", "inactive", reason="inactive")
     latitude, longitude = _coordinate(row, "latitude", 90), _coordinate(row, "longitude", 180)
     if (latitude is None) != (longitude is None):
         raise BadRow("latitude" if latitude is None else "longitude", "missing (both are needed)")
-    if str(row.get("approximate", "")).lower() == "yes":
-        latitude = longitude = None  # a city centre, not the venue: not for "nearest"
     address = _text(row, "formatted_address") or ", ".join(
-        part for part in (_text(row, k) for k in ("address", "city", "postal_code", "country"))
-        if part)
+        part for part in (_text(row, k) for k in ("address", "city", "region", "postal_code",
+                                                  "country")) if part)
+    approximate, area = str(row.get("approximate", "")).lower() in ("yes", "true", "1"), ""
+    if latitude is None and attendance != "online":
+        found = _town(row, address)
+        if found is not None:
+            latitude, longitude, area = found.latitude, found.longitude, found.name
+            approximate = True
     types = row.get("types") or ()
     if isinstance(types, str):
         types = [t.strip() for t in types.replace(";", ",").split(",") if t.strip()]
@@ -113,10 +152,34 @@ def _meeting(row: Any, default_zone: str, where: str) -> Meeting:
         longitude=longitude, conference_url=_text(row, "conference_url"),
         conference_url_notes=_text(row, "conference_url_notes"),
         conference_phone=_text(row, "conference_phone"), types=tuple(map(str, types)),
-        notes=_text(row, "notes"), url=_text(row, "url"), source=where)
+        notes=_text(row, "notes") or _text(row, "location_notes"), url=_text(row, "url"),
+        source=where, approximate=approximate, area=area, attendance=attendance)
     if not meeting.in_person and not meeting.online:
-        raise BadRow("latitude", "no place and no online link: nobody could join it")
+        raise BadRow("latitude", "no place and no online link: nobody could join it",
+                     reason="no place found and no online link")
     return meeting
+
+
+def _town(row: dict[str, Any], address: str) -> Place | None:
+    """The town a meeting without coordinates is in, from the gazetteer: its `city`, else
+    a part of its address (street and postcodes left aside). Of several towns of that
+    name, the one in the meeting's time zone, region and country (as the row or the end of
+    its address names them), else the most likely."""
+    parts = [" ".join(w for w in part.split() if not any(c.isdigit() for c in w))
+             for part in address.split(",")]
+    country = _text(row, "country") or (parts[-1] if len(parts) > 1 else "")
+    code = COUNTRIES.get(country.lower().strip(), country.upper() if len(country) == 2 else "")
+    regions = {_text(row, "region").upper()} | {p.upper() for p in parts if len(p) == 2}
+    zone = _text(row, "timezone")
+    for name in [_text(row, "city"), *parts[1:]]:
+        if len(name) < 3 or COUNTRIES.get(name.lower()):
+            continue
+        found = find_places(name, prefer_country=code or "GB")
+        if found:
+            return min(found, key=lambda p: (bool(zone) and p.zone != zone,
+                                             p.region not in regions,
+                                             bool(code) and p.country != code))
+    return None
 
 
 def _days(value: Any) -> tuple[int, ...]:

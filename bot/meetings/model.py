@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.meetings.types import NOT_FOR_ONESELF, type_name
+
 # Meeting Guide numbers days from Sunday: 0 = Sunday ... 6 = Saturday.
 DAY_NAMES = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 
@@ -29,11 +31,25 @@ class Meeting:
     notes: str = ""
     url: str = ""
     source: str = ""  # file:row, for messages about it
+    # The feed gave no coordinates: the place is the centre of `area` (a town), good for
+    # "near me" but not for a pin on the map.
+    approximate: bool = False
+    area: str = ""
+    attendance: str = ""  # the feed's attendance_option: in_person, hybrid, online
 
     @property
     def in_person(self) -> bool:
         return self.latitude is not None and self.longitude is not None and \
-            "TC" not in self.types  # TC: temporarily closed in person
+            "TC" not in self.types and self.attendance != "online"  # TC: closed in person
+
+    @property
+    def type_names(self) -> tuple[str, ...]:
+        return tuple(type_name(t) for t in self.types)
+
+    @property
+    def for_oneself(self) -> bool:
+        """False for meetings meant for the people around someone (Family & Friends)."""
+        return not NOT_FOR_ONESELF & {t.upper() for t in self.types}
 
     @property
     def online(self) -> bool:
