@@ -6,6 +6,7 @@ build_app has no side effects beyond opening the database it is told to; channel
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -19,7 +20,8 @@ from bot.dialog.loader import load_catalog
 from bot.dialog.registry import Registry, default_registry
 from bot.dialog.spec import Catalog
 from bot.dispatch import Deliver, Dispatcher
-from bot.meetings.load import EXAMPLE, load_files, summary
+from bot.meetings.feeds import MeetingSources
+from bot.meetings.load import EXAMPLE
 from bot.meetings.search import MeetingIndex
 from bot.nudges import NudgeScheduler
 from bot.safety.lines import load_lines
@@ -40,6 +42,9 @@ class App:
     clock: Clock
     scheduler: FollowUpScheduler | None = field(default=None)
     nudges: NudgeScheduler | None = field(default=None)
+    # The meeting lists and the index they fill, for refreshing feeds given by address.
+    meetings: tuple[MeetingSources, MeetingIndex] | None = field(default=None)
+    _refreshing: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def start_followups(self, deliver: Deliver) -> int:
         """Start running follow-ups (inside the event loop); returns how many were pending."""
@@ -57,7 +62,19 @@ class App:
         self.nudges = NudgeScheduler(
             self.store, self.dispatcher.process, deliver, self.dispatcher.run, self.clock,
             timedelta(minutes=self.config.checkins.grace_minutes))
+        if self.meetings is not None and self.meetings[0].feeds:
+            self._refreshing = asyncio.ensure_future(self._refresh_feeds())
         return followups, await self.nudges.start()
+
+    async def _refresh_feeds(self) -> None:
+        """Every meetings.refresh_minutes: fetch the feeds (on a thread of their own, never
+        the engine's) and, when one changed, swap in the new list."""
+        assert self.meetings is not None
+        sources, index = self.meetings
+        while True:
+            await asyncio.sleep(self.config.meetings.refresh_minutes * 60)
+            if await asyncio.to_thread(sources.refresh):
+                index.update(await asyncio.to_thread(sources.load))
 
     def prepare(self) -> None:
         """Load now what a step would otherwise load on first use (the time-zone map and
@@ -70,6 +87,8 @@ class App:
         return await self.dispatcher.resend_unsent(deliver, self.dispatcher.keep_for, user_id)
 
     async def stop_schedules(self) -> None:
+        if self._refreshing is not None:
+            self._refreshing.cancel()
         if self.nudges:
             await self.nudges.shutdown()
         if self.scheduler:
@@ -85,18 +104,15 @@ class App:
 def build_app(config: Config, *, store: Store | None = None, clock: Clock | None = None,
               registry: Registry | None = None) -> App:
     """Raises DialogError if the dialogs are invalid, before touching the database."""
+    registry_built = registry is None
     if registry is None:
-        sources = config.meetings.sources or (str(EXAMPLE),)
-        meetings, problems = load_files(sources, config.timezone)
-        for source in sources:  # a line per list; a bad row is skipped, the rest loads
-            line = summary(str(source), meetings, problems)
-            (log.warning if any(p.file == str(source) for p in problems) else log.info)(
-                "meeting list %s", line)
-        for problem in problems:
-            log.debug("meeting list: %s", problem)
+        meeting_sources = MeetingSources(config.meetings.sources or (str(EXAMPLE),),
+                                         config.db_path.parent / "feeds", config.timezone)
+        meeting_sources.refresh()  # feeds fetched before anyone is served
+        meetings = MeetingIndex(meeting_sources.load())
         lines = load_lines(override=Path(config.crisis.lines) if config.crisis.lines else None)
         registry = default_registry(config.crisis, config.timezone,
-                                    MeetingIndex(meetings), config.helpline,
+                                    meetings, config.helpline,
                                     config.meetings.country, lines)
     catalog = load_catalog(config.dialogs_path, registry)
     store = store if store is not None else SqliteStore(config.db_path)
@@ -105,4 +121,5 @@ def build_app(config: Config, *, store: Store | None = None, clock: Clock | None
                     followup_grace=timedelta(minutes=config.followups.grace_minutes),
                     careful=timedelta(hours=config.crisis.careful_hours))
     dispatcher = Dispatcher(engine, keep_for=timedelta(minutes=config.followups.grace_minutes))
-    return App(config, catalog, store, engine, dispatcher, clock)
+    return App(config, catalog, store, engine, dispatcher, clock,
+               meetings=(meeting_sources, meetings) if registry_built else None)

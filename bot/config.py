@@ -88,8 +88,9 @@ class CheckinsConfig:
 class MeetingsConfig:
     # Meeting Guide JSON files, or our CSV/YAML. Empty: the example list that ships with the
     # bot (real-looking, not real: replace it with your own).
-    sources: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()  # files, or https:// addresses of published feeds
     country: str = "GB"  # preferred when a place name exists in several countries
+    refresh_minutes: int = 360  # how often feeds given by address are fetched again
 
 
 @dataclass(frozen=True)
@@ -253,7 +254,7 @@ def _value(hint: Any, value: Any, source: str, name: str) -> Any:
 def _relative_paths(config: Config, base: Path | None) -> Config:
     """Paths in a config file are relative to that file, not to where the bot starts."""
     def fix(p: str) -> str:
-        if not p or base is None:
+        if not p or base is None or p.startswith(("https://", "http://")):
             return p
         expanded = Path(p).expanduser()
         return str(expanded if expanded.is_absolute() else base / expanded)
@@ -304,6 +305,8 @@ def _check(config: Config) -> None:
                           "code in capitals, e.g. GB or US")
     if config.crisis.careful_hours < 0:
         raise ConfigError(config.source, "crisis.careful_hours", "must be 0 or more")
+    if config.meetings.refresh_minutes < 1:
+        raise ConfigError(config.source, "meetings.refresh_minutes", "must be 1 or more")
     if config.checkins.grace_minutes < 0:
         raise ConfigError(config.source, "checkins.grace_minutes", "must be 0 or more")
     if config.followups.grace_minutes < 0:
