@@ -4,6 +4,7 @@ takes place across time zones, midnight, the week's end and DST."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -314,3 +315,37 @@ def test_a_town_of_that_name_where_the_meetings_are(dialogs_dir: Path, tmp_path:
     assert "in Irvine, the exact spot isn't on the map" in listing
     assert "Irvine Saturday Hybrid" in listing and "hybrid: in person or online" in listing
     assert all(r.venue is None for r in chat.replies)  # no pin on a town's centre
+
+
+def test_a_meeting_tonight_near_me_lists_only_tonights(dialogs_dir: Path) -> None:
+    """"is there a meeting near me tonight" ignored "tonight"."""
+    chat = chat_at(dialogs_dir, datetime(2026, 11, 27, 12, 0, tzinfo=UTC))  # Friday noon
+    chat.send("is there a meeting near me tonight?")
+    chat.share_location(51.5074, -0.1278)
+    listing = chat.texts[0]
+    assert listing.startswith("Meetings near you tonight, nearest first")
+    starts = re.findall(r"Next: (\w{3} \d\d \w{3}), (\d\d:\d\d)", listing)
+    assert starts and all(day == "Fri 27 Nov" and at >= "17:00" for day, at in starts)
+    chat.send("/cancel")
+    chat.send("any meetings in Leeds on saturday")
+    # No Saturday meeting in Leeds: the heading says so rather than list others as if
+    assert "Meetings near Leeds, England (none on Saturday, so the next ones)" in chat.text
+    chat.send("/cancel")
+    chat.send("any meetings in Leeds on tuesday")
+    listing = chat.text
+    assert "Meetings near Leeds, England on Tuesday" in listing
+    days = re.findall(r"Next: (\w{3}) \d\d \w{3}, \d\d:\d\d", listing)
+    assert days and set(days) == {"Tue"}
+
+
+def test_when_asked_and_its_window() -> None:
+    from bot.meetings.when import when_asked, window
+
+    assert [when_asked(t) for t in ("a meeting tonight", "this morning?", "on Saturday",
+                                    "any tomorrow", "online now", "meetings in Leeds")] == [
+        "tonight", "morning", "saturday", "tomorrow", "now", None]
+    friday_noon = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    start, end = window("tonight", friday_noon)
+    assert (start.hour, end - start) == (17, timedelta(hours=7))
+    start, end = window("sunday", friday_noon)
+    assert (start.day, end.day) == (29, 30)

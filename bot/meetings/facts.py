@@ -14,6 +14,7 @@ from bot.events import Venue
 from bot.meetings.helpline import is_open, next_opening, parse_hours
 from bot.meetings.model import Meeting, next_start
 from bot.meetings.search import MeetingIndex
+from bot.meetings.when import when_asked, window, words
 from bot.places import find_places
 
 if TYPE_CHECKING:
@@ -26,6 +27,10 @@ _PLACE = re.compile(r"\b(?:in|near|around|at|for)\s+([a-z][\w\s,'.-]*?)"
                     re.IGNORECASE)
 _NOT_PLACES = {"me", "here", "my area", "the area", "my town", "town", "person", "the week"}
 WITHIN_KM = 40.0
+# Times asked about, taken out before the place is looked for ("near Leeds tonight").
+_WHEN_WORDS = re.compile(r"\b(tonight|this (evening|morning|afternoon)|today|tomorrow|right "
+                         r"now|now|(on |this |next )?(sun|mon|tues|wednes|thurs|fri|satur)"
+                         r"days?)\b", re.IGNORECASE)
 
 
 def _when(start: datetime, zone: ZoneInfo) -> str:
@@ -72,16 +77,24 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
     default_zone = ZoneInfo(timezone)
     hours = parse_hours(helpline.hours)
 
-    def results(answers: Any) -> list[tuple[Meeting, float]]:
+    def results(answers: Any, now: datetime, zone: ZoneInfo) -> list[tuple[Meeting, float]]:
+        """The meetings near the place asked about, nearest first; those starting when the
+        person asked ("tonight"), if any do."""
         lat, lon = answers.get("meeting.lat"), answers.get("meeting.lon")
         if lat is None or lon is None:
             return []
-        return index.nearest(float(lat), float(lon), count=PAGE * 5, within_km=WITHIN_KM)
+        near = index.nearest(float(lat), float(lon), count=PAGE * 25, within_km=WITHIN_KM)
+        when = answers.get("meeting.when")
+        if not when:
+            return near[:PAGE * 5]
+        start, end = window(str(when), now.astimezone(zone))
+        timely = [(m, km) for m, km in near if start <= next_start(m, start) < end]
+        return (timely or near)[:PAGE * 5]
 
     def meetings_nearby(ctx: FactContext) -> str:
         zone = _zone(ctx.store, ctx.user_id, default_zone)
         page = int(ctx.answers.get("meeting.page", 0) or 0)
-        found = results(ctx.answers)[page * PAGE:(page + 1) * PAGE]
+        found = results(ctx.answers, ctx.now, zone)[page * PAGE:(page + 1) * PAGE]
         if not found:
             return "(no more meetings within 40 km)"
         lines = []
@@ -105,7 +118,8 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
     def nearest_meeting(ctx: FactContext) -> Venue | None:
         """The pin on the map: the nearest meeting for the person themselves whose exact
         place is known (a Family & Friends meeting, or a town's centre, is not pinned)."""
-        meeting = next((m for m, _ in results(ctx.answers)
+        zone = _zone(ctx.store, ctx.user_id, default_zone)
+        meeting = next((m for m, _ in results(ctx.answers, ctx.now, zone)
                         if m.for_oneself and not m.approximate), None)
         if meeting is None:
             return None
@@ -147,7 +161,8 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
 
     @reg.action("find_meetings", check=check_place,
                 saves=lambda a: ["meeting.status", "meeting.where", "meeting.lat",
-                                 "meeting.lon", "meeting.options", "meeting.page"])
+                                 "meeting.lon", "meeting.options", "meeting.page",
+                                 "meeting.when_words"])
     def find_meetings(turn: Turn, args: dict[str, str]) -> None:
         """Look up the place in an answer (a shared location or a place name) and set
         meeting.status: found, none (no in-person meeting within 40 km), ambiguous
@@ -178,12 +193,28 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
         answers["meeting.lat"], answers["meeting.lon"], answers["meeting.where"] = lat, lon, where
         found = index.nearest(lat, lon, count=1, within_km=WITHIN_KM)
         answers["meeting.status"] = "found" if found else "none"
+        when = answers.get("meeting.when")
+        if found and when:
+            zone = ZoneInfo(turn.timezone) if turn.timezone else default_zone
+            start, end = window(str(when), turn.now.astimezone(zone))
+            timely = any(start <= next_start(m, start) < end
+                         for m, _ in results(answers, turn.now, zone))
+            # The heading says what the list is: what was asked for, or the next ones.
+            answers["meeting.when_words"] = f" {words(str(when))}" if timely else \
+                f" (none {words(str(when))}, so the next ones)"
 
-    @reg.action("place_in_text", check=check_in_save, saves=lambda a: [a["save"]])
+    @reg.action("place_in_text", check=check_in_save,
+                saves=lambda a: [a["save"], "meeting.when", "meeting.when_words"])
     def place_in_text(turn: Turn, args: dict[str, str]) -> None:
         """The place named in a request ("meetings in Leeds", "any meeting near Newport,
-        Wales?"): saved when it is a known place, else the key is cleared."""
-        match = _PLACE.search(str(turn.answers.get(args["in"], "")))
+        Wales?"): saved when it is a known place, else the key is cleared. The time asked
+        about ("tonight", "on Saturday") goes in meeting.when (and, in words, in
+        meeting.when_words for the heading)."""
+        text = str(turn.answers.get(args["in"], ""))
+        when = when_asked(text)
+        turn.answers["meeting.when"] = when or ""
+        turn.answers["meeting.when_words"] = f" {words(when)}" if when else ""
+        match = _PLACE.search(_WHEN_WORDS.sub("", text).strip())
         place = match.group(1).strip(" ?!.") if match else ""
         if place and place.lower() not in _NOT_PLACES and find_places(place, country):
             turn.answers[args["save"]] = place
@@ -199,7 +230,8 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
     def has_more(turn: Turn, args: Any) -> bool:
         """True while there are more nearby meetings to show than shown so far."""
         page = int(turn.answers.get("meeting.page", 0) or 0)
-        return len(results(turn.answers)) > (page + 1) * PAGE
+        zone = ZoneInfo(turn.timezone) if turn.timezone else default_zone
+        return len(results(turn.answers, turn.now, zone)) > (page + 1) * PAGE
 
     @reg.condition("helpline_open")
     def helpline_open(turn: Turn, args: Any) -> bool:
