@@ -108,6 +108,13 @@ def build_app(config: Config, *, store: Store | None = None, clock: Clock | None
     if registry is None:
         meeting_sources = MeetingSources(config.meetings.sources or (str(EXAMPLE),),
                                          config.db_path.parent / "feeds", config.timezone)
+        if not config.meetings.sources:
+            log.warning("no meeting list (meetings.sources): the made-up example meetings "
+                        "are shown, said to be examples; add yours (README: \"Using your "
+                        "intergroup's feed\")")
+        if not config.helpline.phone:
+            log.warning("no helpline (helpline.name, helpline.phone): /helpline says there is "
+                        "none and gives the crisis lines")
         meeting_sources.refresh()  # feeds fetched before anyone is served
         meetings = MeetingIndex(meeting_sources.load())
         lines = load_lines(override=Path(config.crisis.lines) if config.crisis.lines else None)

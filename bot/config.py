@@ -95,8 +95,10 @@ class MeetingsConfig:
 
 @dataclass(frozen=True)
 class HelplineConfig:
-    name: str = "Our helpline"
-    phone: str = "0800 246 1509"
+    # Not set up until an operator names theirs: the bot then says so plainly and gives the
+    # crisis lines, rather than a number nobody answers.
+    name: str = ""
+    phone: str = ""
     hours: str = "Mon-Fri 09:00-17:00"  # or "24/7"; in `timezone`
     website: str = ""
 

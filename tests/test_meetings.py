@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.config import HelplineConfig
 from bot.meetings.load import load_files, summary
 from bot.meetings.model import Meeting, next_start
 from bot.meetings.search import MeetingIndex
@@ -164,11 +165,18 @@ def test_a_bad_helpline_in_config_names_the_key(tmp_path: Path) -> None:
         load_config(path, env={})
 
 
-def chat_at(dialogs_dir: Path, when: datetime):  # type: ignore[no-untyped-def]
+HELPLINE = HelplineConfig(name="Leeds Recovery Line", phone="0113 496 0000",
+                          hours="Mon-Fri 09:00-17:00")
+
+
+def chat_at(dialogs_dir: Path, when: datetime,  # type: ignore[no-untyped-def]
+            helpline: HelplineConfig = HELPLINE):
     from bot.clock import FakeClock
+    from bot.dialog.registry import default_registry
     from bot.testing import ChatClient
 
-    return ChatClient(dialogs_dir, clock=FakeClock(when))
+    return ChatClient(dialogs_dir, clock=FakeClock(when),
+                      registry=default_registry(helpline=helpline, timezone="Europe/London"))
 
 
 def test_the_meeting_flow_from_a_shared_location(dialogs_dir: Path) -> None:
@@ -211,14 +219,14 @@ def test_meetings_by_place_name_typo_ambiguity_and_nothing_near(dialogs_dir: Pat
     assert chat.texts[0].startswith("I couldn't find an in-person meeting within 40 km")
     assert chat.buttons == ["Online meetings", "The helpline", "Try another place"]
     chat.press("The helpline")
-    assert "0800 246 1509" in chat.text
+    assert "0113 496 0000" in chat.text
 
 
 def test_the_helpline_open_and_closed(dialogs_dir: Path) -> None:
     open_chat = chat_at(dialogs_dir, datetime(2026, 11, 27, 10, 0, tzinfo=UTC))  # Friday
     open_chat.send("what's the helpline number")
-    assert open_chat.texts == ["You can talk to someone now:\n\nOur helpline: 0800 246 1509\n"
-                               "Open: Mon-Fri 09:00-17:00"]
+    assert open_chat.texts == ["You can talk to someone now:\n\nLeeds Recovery Line: "
+                               "0113 496 0000\nOpen: Mon-Fri 09:00-17:00"]
     closed = chat_at(dialogs_dir, datetime(2026, 11, 28, 22, 0, tzinfo=UTC))  # Saturday night
     closed.send("/helpline")
     assert "It's closed right now and opens Monday at 09:00" in closed.text
@@ -349,3 +357,15 @@ def test_when_asked_and_its_window() -> None:
     assert (start.hour, end - start) == (17, timedelta(hours=7))
     start, end = window("sunday", friday_noon)
     assert (start.day, end.day) == (29, 30)
+
+
+def test_honest_defaults_examples_and_no_helpline(dialogs_dir: Path) -> None:
+    """The made-up example meetings were shown as if real, and the default helpline was a
+    number with no organisation named."""
+    chat = chat_at(dialogs_dir, datetime(2026, 11, 27, 12, 0, tzinfo=UTC),
+                   helpline=HelplineConfig())
+    chat.send("meetings in Leeds")
+    assert "These are example meetings, made up to show how this works" in chat.text
+    chat.send("/helpline")
+    assert chat.text.startswith("This coach hasn't been given a helpline to offer yet")
+    assert "116 123" in chat.text

@@ -686,7 +686,7 @@ def test_unknown_actions_and_conditions_list_the_known_names(write_dialogs):
         at(folder, 8, f"state 'a': unknown action 'sav' (did you mean 'save'?) {actions}"),
         at(folder, 10, "state 'a': unknown condition 'answerd' (did you mean 'answered'?) "
                        "(known: answered, at_least, below, equals, helpline_open, "
-                       "more_meetings, says, weekday)"),
+                       "more_meetings, no_helpline, says, weekday)"),
         at(folder, 17, f"state 'b': unknown action 'nope' {actions}"),
     ]
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from bot.config import HelplineConfig
 from bot.events import Venue
 from bot.meetings.helpline import is_open, next_opening, parse_hours
+from bot.meetings.load import EXAMPLE
 from bot.meetings.model import Meeting, next_start
 from bot.meetings.search import MeetingIndex
 from bot.meetings.when import when_asked, window, words
@@ -27,6 +28,8 @@ _PLACE = re.compile(r"\b(?:in|near|around|at|for)\s+([a-z][\w\s,'.-]*?)"
                     re.IGNORECASE)
 _NOT_PLACES = {"me", "here", "my area", "the area", "my town", "town", "person", "the week"}
 WITHIN_KM = 40.0
+EXAMPLES_NOTE = ("(These are example meetings, made up to show how this works: this coach "
+                 "hasn't been given a real meeting list yet.)\n\n")
 # Times asked about, taken out before the place is looked for ("near Leeds tonight").
 _WHEN_WORDS = re.compile(r"\b(tonight|this (evening|morning|afternoon)|today|tomorrow|right "
                          r"now|now|(on |this |next )?(sun|mon|tues|wednes|thurs|fri|satur)"
@@ -103,7 +106,7 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
             lines.append(f"{number}. {meeting.name} ({km:.1f} km){_kind(meeting)}\n"
                          f"   Next: {_when(start, zone)}{_until(meeting, start, zone)}\n"
                          f"   {_place(meeting)}")
-        return "\n\n".join(lines)
+        return (examples_note() if page == 0 else "") + "\n\n".join(lines)
 
     def online_meetings(ctx: FactContext) -> str:
         zone = _zone(ctx.store, ctx.user_id, default_zone)
@@ -113,7 +116,7 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
             notes = f" ({meeting.conference_url_notes})" if meeting.conference_url_notes else ""
             lines.append(f"• {meeting.name}\n   {_when(start, zone)} your time\n   "
                          f"{join}{notes}")
-        return "\n\n".join(lines) or "(no online meetings listed)"
+        return examples_note() + "\n\n".join(lines) if lines else "(no online meetings listed)"
 
     def nearest_meeting(ctx: FactContext) -> Venue | None:
         """The pin on the map: the nearest meeting for the person themselves whose exact
@@ -126,6 +129,12 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
         assert meeting.latitude is not None and meeting.longitude is not None
         return Venue(meeting.latitude, meeting.longitude, meeting.name,
                      ", ".join(p for p in (meeting.location, meeting.address) if p))
+
+    def examples_note() -> str:
+        """Said above the meetings when they are the made-up examples that ship with the
+        bot (no list configured): nobody should set off for one."""
+        shown = index.meetings
+        return EXAMPLES_NOTE if shown and all(EXAMPLE.name in m.source for m in shown) else ""
 
     def helpline_text(ctx: FactContext) -> str:
         parts = [f"{helpline.name}: {helpline.phone}", f"Open: {helpline.hours}"]
@@ -143,6 +152,11 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
     reg.facts["helpline"] = helpline_text
     reg.facts["helpline_opens"] = helpline_next
     reg.venues["nearest_meeting"] = nearest_meeting
+
+    @reg.condition("no_helpline")
+    def no_helpline(turn: Turn, args: Any) -> bool:
+        """True when the operator has not named a helpline (helpline.phone)."""
+        return not helpline.phone
 
     def check_place(args: Any, ctx: Any) -> list[str]:
         if not isinstance(args, dict) or set(args) != {"place"}:
