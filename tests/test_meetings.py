@@ -369,3 +369,14 @@ def test_honest_defaults_examples_and_no_helpline(dialogs_dir: Path) -> None:
     chat.send("/helpline")
     assert chat.text.startswith("This coach hasn't been given a helpline to offer yet")
     assert "116 123" in chat.text
+
+
+def test_a_location_shared_at_any_moment_means_meetings_near_here(dialogs_dir: Path) -> None:
+    """A location shared outside the meeting question was 'not understood'."""
+    chat = chat_at(dialogs_dir, datetime(2026, 11, 27, 12, 0, tzinfo=UTC))
+    chat.share_location(51.5074, -0.1278)  # nothing going on
+    assert chat.texts[0].startswith("Meetings near you, nearest first")
+    assert not any(t.startswith("Where are you?") for t in chat.texts)
+    chat.send("/help")
+    chat.share_location(53.7997, -1.5492)  # at the menu: buttons, no question for a place
+    assert chat.texts[0].startswith("Meetings near you") and "Leeds" in chat.texts[1 - 1]

@@ -272,7 +272,8 @@ def test_unknown_top_level_key_lists_the_known_keys(write_dialogs):
             end: true
         """)
     assert run(folder) == [at(folder, 3, "unknown key 'colour' (known keys: dialog, title, "
-                                         "command, description, intents, start, states, words)")]
+                                         "command, description, intents, locations, start, states, "
+                                         "words)")]
 
 
 def test_missing_required_key(write_dialogs):

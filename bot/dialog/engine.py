@@ -658,6 +658,16 @@ class Engine:
             step.answers[SHARED_PLACE] = {"latitude": event.location.latitude,
                                           "longitude": event.location.longitude}
         current = self._current(step.user)
+        opens = self.catalog.for_locations()
+        if event.location and opens is not None and (current is None or (
+                current[1].expect is None and current[0].name != CRISIS_DIALOG)):
+            # Shared with no question asking for it: "meetings near here" (or whatever
+            # dialog takes locations), answered with it when it asks where.
+            asked = len(step.replies)
+            self._start(step, opens.name)
+            current = self._current(step.user)
+            if current and current[1].expect == "location":
+                del step.replies[asked:]  # "where are you?": answered already
         if current and current[1].expect == "location" and event.location:
             loc = event.location
             self._answer(step, current[0], current[1],

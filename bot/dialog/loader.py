@@ -132,6 +132,7 @@ def build_dialog(parsed: Parsed) -> DialogSpec:
         name=data["dialog"], file=parsed.file, start=data["start"], states=states,
         title=data.get("title", ""), command=data.get("command"),
         description=data.get("description", ""), intents=tuple(data.get("intents", ())),
+        locations=bool(data.get("locations", False)),
     )
 
 

@@ -80,6 +80,7 @@ class DialogSpec:
     command: str | None = None
     description: str = ""
     intents: tuple[str, ...] = ()
+    locations: bool = False  # a location shared outside any question opens it
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,9 @@ class Catalog:
 
     def by_command(self, command: str) -> DialogSpec | None:
         return next((d for d in self.dialogs.values() if d.command == command), None)
+
+    def for_locations(self) -> DialogSpec | None:
+        return next((d for d in self.dialogs.values() if d.locations), None)
 
     def by_intent(self, intent: str) -> DialogSpec | None:
         return next((d for d in self.dialogs.values() if intent in d.intents), None)

@@ -95,6 +95,7 @@ def _clashes(dialogs: list[tuple[DialogSpec, Parsed]]) -> list[Problem]:
     seen: dict[str, str] = {}
     commands: dict[str, str] = {}
     intents: dict[str, str] = {}
+    locations = ""  # the dialog a location shared outside any question opens
     for dialog, parsed in dialogs:
         if dialog.name in seen:
             problems.append(parsed.problem(("dialog",), f"dialog '{dialog.name}' is already "
@@ -111,6 +112,11 @@ def _clashes(dialogs: list[tuple[DialogSpec, Parsed]]) -> list[Problem]:
             if not dialog.description:
                 problems.append(parsed.problem(("command",), "a dialog with a command needs a "
                                                "description for the command menu"))
+        if dialog.locations:
+            if locations:
+                problems.append(parsed.problem(("locations",), "shared locations already open "
+                                               f"dialog '{locations}': one only"))
+            locations = locations or dialog.name
         for i, intent in enumerate(dialog.intents):
             if intent in dialog.intents[:i]:
                 problems.append(parsed.problem(("intents", i), f"intent '{intent}' is listed "
