@@ -380,3 +380,14 @@ def test_a_location_shared_at_any_moment_means_meetings_near_here(dialogs_dir: P
     chat.send("/help")
     chat.share_location(53.7997, -1.5492)  # at the menu: buttons, no question for a place
     assert chat.texts[0].startswith("Meetings near you") and "Leeds" in chat.texts[1 - 1]
+
+
+def test_womens_meetings_asked_for_in_words(dialogs_dir: Path) -> None:
+    chat = chat_at(dialogs_dir, datetime(2026, 11, 27, 12, 0, tzinfo=UTC))
+    chat.send("any women's meetings in London?")
+    listing = chat.text
+    assert "Meetings near London, England, for women, nearest first" in listing
+    assert "Women" in listing and "SMART Recovery Westminster" not in listing
+    chat.send("/cancel")
+    chat.send("any womens meetings in leeds")  # none there: said, and all of them shown
+    assert "Meetings near Leeds, England (none for women near, so all of them)" in chat.text

@@ -15,6 +15,7 @@ from bot.meetings.helpline import is_open, next_opening, parse_hours
 from bot.meetings.load import EXAMPLE
 from bot.meetings.model import Meeting, next_start
 from bot.meetings.search import MeetingIndex
+from bot.meetings.types import type_name
 from bot.meetings.when import when_asked, window, words
 from bot.places import find_places
 
@@ -28,6 +29,12 @@ _PLACE = re.compile(r"\b(?:in|near|around|at|for)\s+([a-z][\w\s,'.-]*?)"
                     re.IGNORECASE)
 _NOT_PLACES = {"me", "here", "my area", "the area", "my town", "town", "person", "the week"}
 WITHIN_KM = 40.0
+# Kinds of meeting people ask for in words: the type code they mean.
+ASKED_TYPES = {"W": re.compile(r"\b(women'?s?|ladies|female)\b", re.IGNORECASE),
+               "M": re.compile(r"\b(men'?s?|male)\b(?! ?health)", re.IGNORECASE),
+               "Y": re.compile(r"\byoung (people|adults?)\b", re.IGNORECASE),
+               "LGBTQ": re.compile(r"\b(lgbt\w*|queer|gay)\b", re.IGNORECASE)}
+FOR = {"W": "for women", "M": "for men", "Y": "for young people", "LGBTQ": "LGBTQ+"}
 EXAMPLES_NOTE = ("(These are example meetings, made up to show how this works: this coach "
                  "hasn't been given a real meeting list yet.)\n\n")
 # Times asked about, taken out before the place is looked for ("near Leeds tonight").
@@ -87,6 +94,9 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
         if lat is None or lon is None:
             return []
         near = index.nearest(float(lat), float(lon), count=PAGE * 25, within_km=WITHIN_KM)
+        kind = answers.get("meeting.type")
+        if kind:  # "women's meetings": those, when there are any near
+            near = [(m, km) for m, km in near if kind in m.types] or near
         when = answers.get("meeting.when")
         if not when:
             return near[:PAGE * 5]
@@ -207,18 +217,31 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
         answers["meeting.lat"], answers["meeting.lon"], answers["meeting.where"] = lat, lon, where
         found = index.nearest(lat, lon, count=1, within_km=WITHIN_KM)
         answers["meeting.status"] = "found" if found else "none"
+        if found:
+            answers["meeting.when_words"] = heading(answers, turn)
+
+    def heading(answers: Any, turn: Turn) -> str:
+        """What the list is, after "Meetings near Leeds": what was asked for ("tonight",
+        "women's"), or that none are and these are the next ones."""
+        zone = ZoneInfo(turn.timezone) if turn.timezone else default_zone
+        shown = [m for m, _ in results(answers, turn.now, zone)]
+        said = ""
+        kind = answers.get("meeting.type")
+        if kind:
+            name = FOR.get(str(kind)) or type_name(str(kind))
+            said = f", {name}" if all(kind in m.types for m in shown) else \
+                f" (none {name} near, so all of them)"
         when = answers.get("meeting.when")
-        if found and when:
-            zone = ZoneInfo(turn.timezone) if turn.timezone else default_zone
+        if when:
             start, end = window(str(when), turn.now.astimezone(zone))
-            timely = any(start <= next_start(m, start) < end
-                         for m, _ in results(answers, turn.now, zone))
-            # The heading says what the list is: what was asked for, or the next ones.
-            answers["meeting.when_words"] = f" {words(str(when))}" if timely else \
+            timely = any(start <= next_start(m, start) < end for m in shown)
+            said += f" {words(str(when))}" if timely else \
                 f" (none {words(str(when))}, so the next ones)"
+        return said
 
     @reg.action("place_in_text", check=check_in_save,
-                saves=lambda a: [a["save"], "meeting.when", "meeting.when_words"])
+                saves=lambda a: [a["save"], "meeting.when", "meeting.when_words",
+                                 "meeting.type"])
     def place_in_text(turn: Turn, args: dict[str, str]) -> None:
         """The place named in a request ("meetings in Leeds", "any meeting near Newport,
         Wales?"): saved when it is a known place, else the key is cleared. The time asked
@@ -227,6 +250,8 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
         text = str(turn.answers.get(args["in"], ""))
         when = when_asked(text)
         turn.answers["meeting.when"] = when or ""
+        kind = next((code for code, words in ASKED_TYPES.items() if words.search(text)), "")
+        turn.answers["meeting.type"] = kind
         turn.answers["meeting.when_words"] = f" {words(when)}" if when else ""
         match = _PLACE.search(_WHEN_WORDS.sub("", text).strip())
         place = match.group(1).strip(" ?!.") if match else ""
