@@ -68,7 +68,8 @@ def test_quit_leaves_and_the_conversation_waits(tmp_path: Path) -> None:
 
 def test_location_can_be_shared_in_the_console(tmp_path: Path) -> None:
     out = run_chat(tmp_path / "c.db", ["/location 51.5 -0.12"])
-    assert "bot> I'm not sure I understood that." in out  # no step asks for a place yet
+    # No step asks for a place: a location shared anyway means "meetings near here".
+    assert "bot> Meetings near you, nearest first" in out
 
 
 def test_kill_9_mid_dialog_then_restart_continues_at_the_same_step(tmp_path: Path) -> None:

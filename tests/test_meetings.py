@@ -391,3 +391,21 @@ def test_womens_meetings_asked_for_in_words(dialogs_dir: Path) -> None:
     chat.send("/cancel")
     chat.send("any womens meetings in leeds")  # none there: said, and all of them shown
     assert "Meetings near Leeds, England (none for women near, so all of them)" in chat.text
+
+
+def test_the_last_place_is_offered_when_the_person_asked_to_keep_it(dialogs_dir: Path) -> None:
+    """The last place someone used was forgotten; now it is kept when they ask, offered
+    first next time, and gone with /forget."""
+    chat = chat_at(dialogs_dir, datetime(2026, 11, 27, 12, 0, tzinfo=UTC))
+    chat.send("meetings in Leeds")
+    assert "Remember this place" in chat.buttons
+    chat.press("Remember this place")
+    assert chat.texts[0].startswith("I'll offer Leeds, England first next time")
+    chat.send("/meeting")
+    assert chat.texts == ["Meetings near Leeds, England again?"]
+    chat.press("Yes")
+    assert chat.texts[0].startswith("Meetings near Leeds, England, nearest first")
+    chat.send("/forget")
+    chat.press("Yes, delete everything")
+    chat.send("/meeting")
+    assert chat.texts[0].startswith("Where are you?")  # nothing kept

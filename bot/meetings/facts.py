@@ -260,6 +260,29 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
         else:
             turn.answers.pop(args["save"], None)
 
+    @reg.action("remember_place", check=check_none,
+                saves=lambda a: ["meeting.saved_where", "meeting.saved_lat", "meeting.saved_lon"])
+    def remember_place(turn: Turn, args: None) -> None:
+        """Keep the place just searched, because the person asked to (a button)."""
+        a = turn.answers
+        where = a.get("meeting.where")
+        a["meeting.saved_where"] = "the place you shared" if where == "you" else where
+        a["meeting.saved_lat"], a["meeting.saved_lon"] = a.get("meeting.lat"), a.get("meeting.lon")
+
+    @reg.action("use_saved_place", check=check_none,
+                saves=lambda a: ["meeting.status", "meeting.where", "meeting.lat", "meeting.lon",
+                                 "meeting.page", "meeting.when_words"])
+    def use_saved_place(turn: Turn, args: None) -> None:
+        """Search near the remembered place, as find_meetings does for a typed one."""
+        a = turn.answers
+        lat, lon = float(a["meeting.saved_lat"]), float(a["meeting.saved_lon"])
+        a["meeting.lat"], a["meeting.lon"], a["meeting.where"] = lat, lon, a["meeting.saved_where"]
+        a["meeting.page"] = 0
+        found = index.nearest(lat, lon, count=1, within_km=WITHIN_KM)
+        a["meeting.status"] = "found" if found else "none"
+        if found:
+            a["meeting.when_words"] = heading(a, turn)
+
     @reg.action("more_meetings", check=check_none, saves=lambda a: ["meeting.page"])
     def more_meetings(turn: Turn, args: None) -> None:
         """The next page of nearby meetings."""
