@@ -143,8 +143,9 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
     def examples_note() -> str:
         """Said above the meetings when they are the made-up examples that ship with the
         bot (no list configured): nobody should set off for one."""
-        shown = index.meetings
-        return EXAMPLES_NOTE if shown and all(EXAMPLE.name in m.source for m in shown) else ""
+        shown = index.meetings  # the examples are used only when no list is configured,
+        # never mixed with one: the first meeting says which (50,000 need not be looked at)
+        return EXAMPLES_NOTE if shown and EXAMPLE.name in shown[0].source else ""
 
     def helpline_text(ctx: FactContext) -> str:
         parts = [f"{helpline.name}: {helpline.phone}", f"Open: {helpline.hours}"]

@@ -15,7 +15,7 @@ import csv
 import json
 from collections import Counter
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -160,6 +160,13 @@ def _meeting(row: Any, default_zone: str, where: str) -> Meeting:
     return meeting
 
 
+@lru_cache(maxsize=4096)
+def _places(name: str, country: str) -> tuple[Place, ...]:
+    """find_places, once per town: a feed of address-only meetings names the same few towns
+    hundreds of times (a fuzzy lookup is ~2 ms)."""
+    return tuple(find_places(name, prefer_country=country))
+
+
 def _town(row: dict[str, Any], address: str) -> Place | None:
     """The town a meeting without coordinates is in, from the gazetteer: its `city`, else
     a part of its address (street and postcodes left aside). Of several towns of that
@@ -174,7 +181,7 @@ def _town(row: dict[str, Any], address: str) -> Place | None:
     for name in [_text(row, "city"), *parts[1:]]:
         if len(name) < 3 or COUNTRIES.get(name.lower()):
             continue
-        found = find_places(name, prefer_country=code or "GB")
+        found = _places(name, code or "GB")
         if found:
             return min(found, key=lambda p: (bool(zone) and p.zone != zone,
                                              p.region not in regions,
