@@ -40,6 +40,9 @@ class ConsoleChat:
         if resumed:
             self._print("")
         await self.app.start_schedules(self._deliver_alone)
+        # The time-zone map and gazetteer load on the engine thread while the person reads
+        # and types, not inside their first step that needs a place (half a second).
+        preparing = asyncio.ensure_future(self.app.dispatcher.run(self.app.prepare))
         lines = self._read_lines()
         while (line := await lines.get()) is not None:
             text = line.strip()
@@ -50,6 +53,7 @@ class ConsoleChat:
             if await self.app.dispatcher.process(self.to_event(text), self.deliver):
                 self._print("")
             await self._after_forget()
+        await preparing
         await self.app.stop_schedules()
 
     def to_event(self, text: str) -> Incoming:

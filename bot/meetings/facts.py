@@ -15,7 +15,7 @@ from bot.meetings.helpline import is_open, next_opening, parse_hours
 from bot.meetings.load import EXAMPLE
 from bot.meetings.model import Meeting, next_start
 from bot.meetings.search import MeetingIndex
-from bot.meetings.types import type_name
+from bot.meetings.types import NOT_FOR_ONESELF, type_name
 from bot.meetings.when import when_asked, window, words
 from bot.places import find_places
 
@@ -56,7 +56,8 @@ def _kind(meeting: Meeting) -> str:
     elif meeting.online:
         words.append("online")
     # English is the bot's language: saying so of every meeting says nothing.
-    words += [t for t in meeting.type_names if t not in ("Online", "Hybrid", "English")]
+    words += [type_name(t) for t in meeting.types if t.upper() not in NOT_FOR_ONESELF
+              and type_name(t) not in ("Online", "Hybrid", "English")]
     return f" · {', '.join(words)}" if words else ""
 
 
