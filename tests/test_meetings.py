@@ -409,3 +409,14 @@ def test_the_last_place_is_offered_when_the_person_asked_to_keep_it(dialogs_dir:
     chat.press("Yes, delete everything")
     chat.send("/meeting")
     assert chat.texts[0].startswith("Where are you?")  # nothing kept
+
+
+def test_a_place_typed_as_people_type_it(dialogs_dir: Path) -> None:
+    """'leeds city centre' was 'I couldn't find that place'."""
+    chat = chat_at(dialogs_dir, datetime(2026, 11, 27, 12, 0, tzinfo=UTC))
+    chat.send("/meeting")
+    chat.send("leeds city centre")
+    assert chat.texts[0].startswith("Meetings near Leeds, England")
+    chat.send("/meeting")
+    chat.send("around the manchester area")
+    assert chat.texts[0].startswith("Meetings near Manchester, England")

@@ -34,6 +34,8 @@ ASKED_TYPES = {"W": re.compile(r"\b(women'?s?|ladies|female)\b", re.IGNORECASE),
                "M": re.compile(r"\b(men'?s?|male)\b(?! ?health)", re.IGNORECASE),
                "Y": re.compile(r"\byoung (people|adults?)\b", re.IGNORECASE),
                "LGBTQ": re.compile(r"\b(lgbt\w*|queer|gay)\b", re.IGNORECASE)}
+_AROUND = re.compile(r"\b(city|town)? ?(centre|center)\b|\b(around|near|nearby|in|the|area|"
+                     r"somewhere|close to|by|of|ish)\b", re.IGNORECASE)
 FOR = {"W": "for women", "M": "for men", "Y": "for young people", "LGBTQ": "LGBTQ+"}
 EXAMPLES_NOTE = ("(These are example meetings, made up to show how this works: this coach "
                  "hasn't been given a real meeting list yet.)\n\n")
@@ -46,6 +48,13 @@ _WHEN_WORDS = re.compile(r"\b(tonight|this (evening|morning|afternoon)|today|tom
 def _when(start: datetime, zone: ZoneInfo) -> str:
     local = start.astimezone(zone)
     return local.strftime("%a %d %b, %H:%M")
+
+
+def places_named(text: str, country: str) -> list[Any]:
+    """The places a typed name means, as people type it: "leeds city centre", "around
+    Leeds", "the Manchester area" are Leeds and Manchester."""
+    return find_places(text, country) or find_places(
+        _AROUND.sub(" ", text).strip(" ,.?!"), country)
 
 
 def _kind(meeting: Meeting) -> str:
@@ -201,7 +210,7 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
         elif (coded := index.postcode(str(given or ""))) is not None:
             lat, lon, where = coded
         else:
-            places = where_the_meetings_are(find_places(str(given or ""), country))
+            places = where_the_meetings_are(places_named(str(given or ""), country))
             # Ambiguous only among the places with meetings near them, or, with none
             # near any, among those in the operator's country.
             near = [p for p in places if _has_meetings(p)]
@@ -257,7 +266,7 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
         turn.answers["meeting.when_words"] = f" {words(when)}" if when else ""
         match = _PLACE.search(_WHEN_WORDS.sub("", text).strip())
         place = match.group(1).strip(" ?!.") if match else ""
-        if place and place.lower() not in _NOT_PLACES and find_places(place, country):
+        if place and place.lower() not in _NOT_PLACES and places_named(place, country):
             turn.answers[args["save"]] = place
         else:
             turn.answers.pop(args["save"], None)
