@@ -75,11 +75,14 @@ class App:
             await asyncio.sleep(self.config.meetings.refresh_minutes * 60)
             if await asyncio.to_thread(sources.refresh):
                 index.update(await asyncio.to_thread(sources.load))
+            await asyncio.to_thread(index.prepare, self.clock.now())
 
     def prepare(self) -> None:
         """Load now what a step would otherwise load on first use (the time-zone map and
-        the gazetteer: about a second), before anyone is served."""
+        the gazetteer: about a second; the online meetings' times), before anyone is served."""
         places.prepare()
+        if self.meetings is not None:
+            self.meetings[1].prepare(self.clock.now())
 
     async def resend_unsent(self, deliver: Deliver, user_id: int | None = None) -> int:
         """At start, before anything new: the replies a crash kept from being delivered.
@@ -112,14 +115,14 @@ def build_app(config: Config, *, store: Store | None = None, clock: Clock | None
             log.warning("no meeting list (meetings.sources): the made-up example meetings "
                         "are shown, said to be examples; add yours (README: \"Using your "
                         "intergroup's feed\")")
-        if not config.helpline.phone:
-            log.warning("no helpline (helpline.name, helpline.phone): /helpline says there is "
-                        "none and gives the crisis lines")
+        if not config.helplines:
+            log.warning("no helpline (helplines): /helpline says there is none and gives "
+                        "the crisis lines")
         meeting_sources.refresh()  # feeds fetched before anyone is served
         meetings = MeetingIndex(meeting_sources.load())
         lines = load_lines(override=Path(config.crisis.lines) if config.crisis.lines else None)
         registry = default_registry(config.crisis, config.timezone,
-                                    meetings, config.helpline,
+                                    meetings, config.helplines,
                                     config.meetings.country, lines)
     catalog = load_catalog(config.dialogs_path, registry)
     store = store if store is not None else SqliteStore(config.db_path)

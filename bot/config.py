@@ -8,6 +8,7 @@ suggests the nearest known one.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import re
 import types
@@ -22,7 +23,9 @@ import yaml
 
 from bot.dialog.hints import did_you_mean
 from bot.errors import ConfigError
-from bot.meetings.helpline import parse_hours
+from bot.meetings.helpline import Topic, parse_hours
+
+log = logging.getLogger(__name__)
 
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 WEBHOOK_SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"
@@ -95,12 +98,12 @@ class MeetingsConfig:
 
 @dataclass(frozen=True)
 class HelplineConfig:
-    # Not set up until an operator names theirs: the bot then says so plainly and gives the
-    # crisis lines, rather than a number nobody answers.
-    name: str = ""
+    name: str  # the organisation, so people know who answers
+    hours: str  # "Mon-Fri 09:00-17:00; Sat 10:00-14:00", "Fri-Sat 20:00-02:00" or "24/7"
     phone: str = ""
-    hours: str = "Mon-Fri 09:00-17:00"  # or "24/7"; in `timezone`
-    website: str = ""
+    website: str = ""  # a web page or web chat: a line may have this instead of a phone
+    topic: Topic = "general"  # who it is for: offered first to people it fits
+    timezone: str = ""  # of `hours`; empty: the bot's `timezone`
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,9 @@ class Config:
     followups: FollowUpsConfig = field(default_factory=FollowUpsConfig)
     checkins: CheckinsConfig = field(default_factory=CheckinsConfig)
     meetings: MeetingsConfig = field(default_factory=MeetingsConfig)
-    helpline: HelplineConfig = field(default_factory=HelplineConfig)
+    # None until an operator names theirs: the bot then says so plainly and gives the
+    # crisis lines, rather than a number nobody answers.
+    helplines: tuple[HelplineConfig, ...] = ()
     crisis: CrisisConfig = field(default_factory=CrisisConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     source: str = field(default="(defaults)", compare=False)
@@ -188,7 +193,25 @@ def load_config(path: str | Path | None = None,
                               f"{getattr(exc, 'problem', exc)}") from None
     if not isinstance(data, dict):
         raise ConfigError(source, "(top level)", "expected a mapping of keys to values")
+    data = dict(data)
+    legacy = data.pop("helpline", None)  # one line, as versions before `helplines` read it
     config = _build(Config, data, source, "")
+    if legacy is not None:
+        if "helplines" in data:
+            raise ConfigError(source, "helpline", "give your lines under `helplines` only "
+                              "(move this one there)")
+        if not isinstance(legacy, dict):
+            raise ConfigError(source, "helpline", "expected a section of keys")
+        # Its hours had a default; its empty name and phone (the old example) meant "none".
+        legacy = {"name": "", "hours": "Mon-Fri 09:00-17:00", **legacy}
+        line = _value(HelplineConfig, legacy, source, "helpline")
+        if line.phone or line.website:
+            _check_line(line, source, "helpline")
+            config = dataclasses.replace(config, helplines=(line,))
+        else:
+            _check_line(dataclasses.replace(line, website="-"), source, "helpline")
+        log.warning("%s: `helpline` is read as the one line of `helplines`, where several "
+                    "(for alcohol, drugs, gambling, family …) can be given", source)
     config = dataclasses.replace(config, source=source)
     base = Path(path).resolve().parent if path else None
     config = _relative_paths(config, base)
@@ -292,10 +315,8 @@ def _check(config: Config) -> None:
         raise ConfigError(config.source, "telegram.max_messages_per_second", "must be 0 or more")
     if config.telegram.per_chat_burst < 0:
         raise ConfigError(config.source, "telegram.per_chat_burst", "must be 0 or more")
-    try:
-        parse_hours(config.helpline.hours)
-    except ValueError as exc:
-        raise ConfigError(config.source, "helpline.hours", str(exc)) from None
+    for i, helpline in enumerate(config.helplines):
+        _check_line(helpline, config.source, f"helplines[{i}]")
     if not config.crisis.numbers:
         raise ConfigError(config.source, "crisis.numbers", "list at least one number to call")
     for i, line in enumerate(config.crisis.text):
@@ -313,3 +334,18 @@ def _check(config: Config) -> None:
         raise ConfigError(config.source, "checkins.grace_minutes", "must be 0 or more")
     if config.followups.grace_minutes < 0:
         raise ConfigError(config.source, "followups.grace_minutes", "must be 0 or more")
+
+
+def _check_line(line: HelplineConfig, source: str, name: str) -> None:
+    try:
+        parse_hours(line.hours)
+    except ValueError as exc:
+        raise ConfigError(source, f"{name}.hours", str(exc)) from None
+    if not (line.phone or line.website):
+        raise ConfigError(source, name, "give a phone number, a website or both")
+    if line.timezone:
+        try:
+            ZoneInfo(line.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(source, f"{name}.timezone",
+                              f"unknown time zone '{line.timezone}'") from None

@@ -70,7 +70,7 @@ def test_secrets_come_from_the_environment(tmp_path: Path) -> None:
     ("storage: data.db\n", "storage: expected a section of keys"),
     ("followups: {grace_minutes: -5}\n", "followups.grace_minutes: must be 0 or more"),
     ("wat: 1\n", "wat: unknown key (known keys: timezone, admin_ids, telegram, storage, "
-                 "dialogs, followups, checkins, meetings, helpline, crisis, logging)"),
+                 "dialogs, followups, checkins, meetings, helplines, crisis, logging)"),
     ("checkins: {per_second: 29}\n", "checkins.per_second: no longer used: nudges now take "
                                       "whatever part of Telegram's limit"),
     ("crisis: {numbers: []}\n", "crisis.numbers: list at least one number to call"),

@@ -679,7 +679,7 @@ def test_unknown_actions_and_conditions_list_the_known_names(write_dialogs):
                 do: [nope]
         """)
     actions = ("(known: cancel_follow_ups, clear, end, find_absolutes, find_meetings, "
-               "find_zone, follow_up, forget_me, journal, log_checkin, log_urge, "
+               "find_zone, follow_up, forget_me, helpline_for, journal, log_checkin, log_urge, "
                "more_meetings, place_in_text, remember_place, resume, save, set_country, "
                "set_reminder, start, use_saved_place)")
     assert run(folder) == [
@@ -1266,3 +1266,16 @@ def test_help_must_exist(write_dialogs):
                             "zz_help.yaml": "# no help here\n" + OK_DIALOG.replace("ok", "other")})
     assert at(folder, 1, "no dialog has command: help; people must always be able to reach "
                          "help", "ok.yaml") in run(folder)
+
+
+def test_a_helpline_topic_in_the_words_file_is_checked(write_dialogs):
+    """Topics name the helplines' `topic`: a misspelt one would never match a line."""
+    folder = write_dialogs({"x.yaml": dialog_text("x", "")})
+    (folder / "words").mkdir()
+    (folder / "words" / "en.yaml").write_text(
+        "yes: [yes]\nno: [no]\ntopics:\n  gambling: [bet]\n  gamblng: [slots]\n"
+        "  drugs: weed\n")
+    assert run(folder) == [
+        at(folder, 5, "unknown topic 'gamblng' (known: general, alcohol, drugs, gambling, "
+                      "eating, family)", "words/en.yaml"),
+        at(folder, 6, "expected a list of words or phrases", "words/en.yaml")]

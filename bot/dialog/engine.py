@@ -721,7 +721,7 @@ class Engine:
                                   f"{dialog.name}:{state}")
         turn = Turn(step.user.user_id, dialog, step.answers, step.now, step.replies,
                     journal=step.journal, urges=step.urges, timezone=step.user.timezone,
-                    language=step.user.language)
+                    language=step.user.language, words=self.words)
         if not self.machines[dialog.name].run(turn, state, trigger):
             raise RuntimeError(f"no branch of {trigger!r} applies at {dialog.name}:{state}")
         step.user.dialog, step.user.state = dialog.name, turn.state

@@ -272,7 +272,7 @@ def _int(value: Any) -> int | None:
 
 def default_registry(crisis: CrisisConfig | None = None,
                      timezone: str = "UTC", meetings: MeetingIndex | None = None,
-                     helpline: HelplineConfig | None = None,
+                     helplines: tuple[HelplineConfig, ...] = (),
                      country: str = "GB",
                      crisis_lines: dict[str, CountryLines] | None = None) -> Registry:
     """A fresh registry with smart-coach's built-in actions, conditions and facts. Without a
@@ -280,8 +280,7 @@ def default_registry(crisis: CrisisConfig | None = None,
     crisis lines, the one that ships with it."""
     reg = Registry()
     zone = ZoneInfo(timezone)
-    meeting_facts.register(reg, meetings or example_index(), helpline or HelplineConfig(),
-                           timezone, country)
+    meeting_facts.register(reg, meetings or example_index(), helplines, timezone, country)
     lines = crisis_lines or load_lines()
     safety_facts.register(reg, crisis or CrisisConfig(), lines)
 

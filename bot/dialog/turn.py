@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.dialog.spec import DialogSpec
 from bot.events import Outgoing
 from bot.storage.base import CheckinEntry, UrgeEntry
+
+if TYPE_CHECKING:
+    from bot.nlu.words import Words
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,4 +83,5 @@ class Turn:
     urges: list[UrgeEntry] = field(default_factory=list)
     timezone: str | None = None  # the person's, once known
     language: str | None = None  # as their app reports it ("en-GB")
+    words: Words | None = None  # everyday words in the person's language, for actions
     state: str = ""  # set by transitions

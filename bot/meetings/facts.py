@@ -1,6 +1,7 @@
-"""What the meeting and helpline dialogs can use: the `find_meetings` and `more_meetings`
-actions, the facts {meetings_nearby}, {online_meetings}, {helpline}, the venue
-nearest_meeting, and the condition helpline_open."""
+"""What the meeting and helpline dialogs can use: the `find_meetings`, `more_meetings` and
+`helpline_for` actions, the facts {meetings_nearby}, {online_meetings}, {online_when},
+{helpline}, the venue
+nearest_meeting, and the conditions helpline_open and no_helpline."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 from bot.config import HelplineConfig
 from bot.events import Venue
-from bot.meetings.helpline import is_open, next_opening, parse_hours
+from bot.meetings.helpline import Line, offered, parse_hours
 from bot.meetings.load import EXAMPLE
-from bot.meetings.model import Meeting, next_start
+from bot.meetings.model import Meeting, ends, next_start
 from bot.meetings.search import MeetingIndex
 from bot.meetings.types import NOT_FOR_ONESELF, type_name
 from bot.meetings.when import when_asked, window, words
@@ -36,6 +37,10 @@ ASKED_TYPES = {"W": re.compile(r"\b(women'?s?|ladies|female)\b", re.IGNORECASE),
                "LGBTQ": re.compile(r"\b(lgbt\w*|queer|gay)\b", re.IGNORECASE)}
 _AROUND = re.compile(r"\b(city|town)? ?(centre|center)\b|\b(around|near|nearby|in|the|area|"
                      r"somewhere|close to|by|of|ish)\b", re.IGNORECASE)
+ONLINE = re.compile(r"\b(online|on-?line|zoom|virtual|video)\b", re.IGNORECASE)
+FOR_TOPIC = {"alcohol": "drinking", "drugs": "drugs", "gambling": "gambling",
+             "eating": "eating", "family": "for family and friends", "general": ""}
+SAME_KIND = {"Y": {"Y", "YA"}}  # lists use either for young people's meetings
 FOR = {"W": "for women", "M": "for men", "Y": "for young people", "LGBTQ": "LGBTQ+"}
 EXAMPLES_NOTE = ("(These are example meetings, made up to show how this works: this coach "
                  "hasn't been given a real meeting list yet.)\n\n")
@@ -43,6 +48,10 @@ EXAMPLES_NOTE = ("(These are example meetings, made up to show how this works: t
 _WHEN_WORDS = re.compile(r"\b(tonight|this (evening|morning|afternoon)|today|tomorrow|right "
                          r"now|now|(on |this |next )?(sun|mon|tues|wednes|thurs|fri|satur)"
                          r"days?)\b", re.IGNORECASE)
+
+
+def _of_kind(meeting: Meeting, kind: str) -> bool:
+    return not SAME_KIND.get(kind, {kind}).isdisjoint(meeting.types)
 
 
 def _when(start: datetime, zone: ZoneInfo) -> str:
@@ -57,12 +66,13 @@ def places_named(text: str, country: str) -> list[Any]:
         _AROUND.sub(" ", text).strip(" ,.?!"), country)
 
 
-def _kind(meeting: Meeting) -> str:
-    """What kind of meeting, in words: who it is for, how to attend, its types."""
+def _kind(meeting: Meeting, among_online: bool = False) -> str:
+    """What kind of meeting, in words: who it is for, how to attend (not "online" in a list
+    of online meetings), its types."""
     words = [] if meeting.for_oneself else ["for family and friends"]
     if meeting.in_person and meeting.online:
         words.append("hybrid: in person or online")
-    elif meeting.online:
+    elif meeting.online and not among_online:
         words.append("online")
     # English is the bot's language: saying so of every meeting says nothing.
     words += [type_name(t) for t in meeting.types if t.upper() not in NOT_FOR_ONESELF
@@ -71,11 +81,8 @@ def _kind(meeting: Meeting) -> str:
 
 
 def _until(meeting: Meeting, start: datetime, zone: ZoneInfo) -> str:
-    if not meeting.end_time:
-        return ""
-    hour, minute = (int(p) for p in meeting.end_time.split(":"))
-    end = start.replace(hour=hour, minute=minute)
-    return f"-{end.astimezone(zone):%H:%M}"
+    finish = ends(meeting, start)
+    return f"-{finish.astimezone(zone):%H:%M}" if finish else ""
 
 
 def _place(meeting: Meeting) -> str:
@@ -91,11 +98,19 @@ def _zone(ctx_store: Any, user_id: int, default: ZoneInfo) -> ZoneInfo:
     return ZoneInfo(user_zone) if user_zone else default
 
 
-def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timezone: str,
-             country: str) -> None:
+def _line(config: HelplineConfig, timezone: str) -> Line:
+    return Line(config.name, config.phone, config.website, config.topic, config.hours,
+                parse_hours(config.hours), ZoneInfo(config.timezone or timezone))
+
+
+def register(reg: Registry, index: MeetingIndex, helplines: tuple[HelplineConfig, ...],
+             timezone: str, country: str) -> None:
     from bot.dialog.registry import check_in_save, check_none  # registry imports this module
     default_zone = ZoneInfo(timezone)
-    hours = parse_hours(helpline.hours)
+    lines = [_line(h, timezone) for h in helplines]
+
+    def lines_for(answers: Any) -> list[Line]:
+        return offered(lines, set(answers.get("helpline.topics") or ()))
 
     def results(answers: Any, now: datetime, zone: ZoneInfo) -> list[tuple[Meeting, float]]:
         """The meetings near the place asked about, nearest first; those starting when the
@@ -106,7 +121,7 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
         near = index.nearest(float(lat), float(lon), count=PAGE * 25, within_km=WITHIN_KM)
         kind = answers.get("meeting.type")
         if kind:  # "women's meetings": those, when there are any near
-            near = [(m, km) for m, km in near if kind in m.types] or near
+            near = [(m, km) for m, km in near if _of_kind(m, str(kind))] or near
         when = answers.get("meeting.when")
         if not when:
             return near[:PAGE * 5]
@@ -128,14 +143,44 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
                          f"   {_place(meeting)}")
         return (examples_note() if page == 0 else "") + "\n\n".join(lines)
 
+    def online_results(answers: Any, now: datetime,
+                       zone: ZoneInfo) -> tuple[list[tuple[Meeting, datetime]], str]:
+        """The online meetings for the time asked about ("online now": under way or starting
+        soon), with the heading; none then: the next ones, and the heading says so."""
+        kind = answers.get("meeting.type")
+
+        def of_kind(found: list[tuple[Meeting, datetime]]) -> list[tuple[Meeting, datetime]]:
+            # "women's online meetings": those, when there are any
+            return ([(m, s) for m, s in found if _of_kind(m, str(kind))] or found)[:PAGE] if kind \
+                else found[:PAGE]
+        when = answers.get("meeting.when")
+        if when:
+            start, end = window(str(when), now.astimezone(zone))
+            found = of_kind(index.online_between(start, end, count=PAGE * 10))
+            if found:
+                return found, f"Online meetings {words(str(when))}"
+            return (of_kind(index.next_online(now, count=PAGE * 10)),
+                    f"No online meeting {words(str(when))}, so the next ones")
+        return of_kind(index.next_online(now, count=PAGE * 10)), "The next online meetings"
+
+    def online_when(ctx: FactContext) -> str:
+        zone = _zone(ctx.store, ctx.user_id, default_zone)
+        return online_results(ctx.answers, ctx.now, zone)[1]
+
     def online_meetings(ctx: FactContext) -> str:
         zone = _zone(ctx.store, ctx.user_id, default_zone)
         lines = []
-        for meeting, start in index.next_online(ctx.now, count=PAGE):
+        for meeting, start in online_results(ctx.answers, ctx.now, zone)[0]:
             join = meeting.conference_url or meeting.conference_phone
             notes = f" ({meeting.conference_url_notes})" if meeting.conference_url_notes else ""
-            lines.append(f"• {meeting.name}\n   {_when(start, zone)} your time\n   "
-                         f"{join}{notes}")
+            if start <= ctx.now:
+                finish = ends(meeting, start)
+                until = f", until {finish.astimezone(zone):%H:%M}" if finish else ""
+                at = f"under way since {start.astimezone(zone):%H:%M}{until}: join now"
+            else:
+                at = f"{_when(start, zone)}{_until(meeting, start, zone)} your time"
+            kind = _kind(meeting, among_online=True)
+            lines.append(f"• {meeting.name}{kind}\n   {at}\n   {join}{notes}")
         return examples_note() + "\n\n".join(lines) if lines else "(no online meetings listed)"
 
     def nearest_meeting(ctx: FactContext) -> Venue | None:
@@ -158,26 +203,37 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
         return EXAMPLES_NOTE if shown and EXAMPLE.name in shown[0].source else ""
 
     def helpline_text(ctx: FactContext) -> str:
-        parts = [f"{helpline.name}: {helpline.phone}", f"Open: {helpline.hours}"]
-        if helpline.website:
-            parts.append(helpline.website)
-        return "\n".join(parts)
-
-    def helpline_next(ctx: FactContext) -> str:
-        if hours is None:
-            return "any time"
-        return next_opening(hours, ctx.now.astimezone(default_zone)).strftime("%A at %H:%M")
+        """Each line offered, open ones first: who, the number, whether it is open now (in
+        the person's time), the website."""
+        zone = _zone(ctx.store, ctx.user_id, default_zone)
+        shown = sorted(lines_for(ctx.answers), key=lambda line: not line.open_at(ctx.now))
+        several = len(lines) > 1
+        texts = []
+        for line in shown:
+            about = f" ({FOR_TOPIC[line.topic]})" if several and line.topic != "general" else ""
+            reach = " · ".join(p for p in (line.phone, line.website) if p)
+            texts.append(f"**{line.name}**{about}: {reach}\n{line.status(ctx.now, zone)}")
+        return "\n\n".join(texts)
 
     reg.facts["meetings_nearby"] = meetings_nearby
     reg.facts["online_meetings"] = online_meetings
+    reg.facts["online_when"] = online_when
     reg.facts["helpline"] = helpline_text
-    reg.facts["helpline_opens"] = helpline_next
     reg.venues["nearest_meeting"] = nearest_meeting
 
     @reg.condition("no_helpline")
     def no_helpline(turn: Turn, args: Any) -> bool:
-        """True when the operator has not named a helpline (helpline.phone)."""
-        return not helpline.phone
+        """True when the operator has not given a helpline (config: helplines)."""
+        return not lines
+
+    @reg.action("helpline_for", check=check_none, saves=lambda a: ["helpline.topics"])
+    def helpline_for(turn: Turn, args: None) -> None:
+        """What the line should be for, from the words that opened the dialog ("is there a
+        gambling helpline", "my son drinks") and the focus given at the start: those lines
+        are offered first, in helpline.topics."""
+        said = f"{turn.answers.get('intent.text', '')} {turn.answers.get('focus', '')}"
+        turn.answers["helpline.topics"] = sorted(turn.words.topics_in(said)) \
+            if turn.words else []
 
     def check_place(args: Any, ctx: Any) -> list[str]:
         if not isinstance(args, dict) or set(args) != {"place"}:
@@ -240,7 +296,7 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
         kind = answers.get("meeting.type")
         if kind:
             name = FOR.get(str(kind)) or type_name(str(kind))
-            said = f", {name}" if all(kind in m.types for m in shown) else \
+            said = f", {name}" if all(_of_kind(m, str(kind)) for m in shown) else \
                 f" (none {name} near, so all of them)"
         when = answers.get("meeting.when")
         if when:
@@ -252,7 +308,7 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
 
     @reg.action("place_in_text", check=check_in_save,
                 saves=lambda a: [a["save"], "meeting.when", "meeting.when_words",
-                                 "meeting.type"])
+                                 "meeting.type", "meeting.online"])
     def place_in_text(turn: Turn, args: dict[str, str]) -> None:
         """The place named in a request ("meetings in Leeds", "any meeting near Newport,
         Wales?"): saved when it is a known place, else the key is cleared. The time asked
@@ -263,6 +319,7 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
         turn.answers["meeting.when"] = when or ""
         kind = next((code for code, words in ASKED_TYPES.items() if words.search(text)), "")
         turn.answers["meeting.type"] = kind
+        turn.answers["meeting.online"] = "yes" if ONLINE.search(text) else ""
         turn.answers["meeting.when_words"] = f" {words(when)}" if when else ""
         match = _PLACE.search(_WHEN_WORDS.sub("", text).strip())
         place = match.group(1).strip(" ?!.") if match else ""
@@ -308,5 +365,5 @@ def register(reg: Registry, index: MeetingIndex, helpline: HelplineConfig, timez
 
     @reg.condition("helpline_open")
     def helpline_open(turn: Turn, args: Any) -> bool:
-        """True while the helpline is open (its hours, in the configured time zone)."""
-        return is_open(hours, turn.now.astimezone(default_zone))
+        """True while one of the helplines offered to the person is open."""
+        return any(line.open_at(turn.now) for line in lines_for(turn.answers))

@@ -73,3 +73,14 @@ def next_start(meeting: Meeting, now: datetime) -> datetime:
         if start >= local_now:
             return start
     raise ValueError(f"{meeting.name} has no meeting day")  # loader refuses empty days
+
+
+def ends(meeting: Meeting, start: datetime) -> datetime | None:
+    """When the meeting that starts at `start` ends (its end_time, the next day when that is
+    before the start), or None when the list does not say."""
+    if not meeting.end_time:
+        return None
+    hour, minute = (int(part) for part in meeting.end_time.split(":"))
+    local = start.astimezone(ZoneInfo(meeting.timezone))
+    end = local.replace(hour=hour, minute=minute)
+    return end if end > local else end + timedelta(days=1)

@@ -52,6 +52,6 @@ def window(when: str, now: datetime) -> tuple[datetime, datetime]:
 
 def words(when: str) -> str:
     """How the heading says it: "tonight", "on Saturday", "this morning"."""
-    return {"morning": "this morning", "afternoon": "this afternoon", "now": "starting soon"
+    return {"morning": "this morning", "afternoon": "this afternoon", "now": "now or starting soon"
             }.get(when, when if when in ("tonight", "today", "tomorrow")
                   else f"on {when.capitalize()}")

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.dialog.yamlfile import Parsed
 from bot.errors import Problem
+from bot.meetings.helpline import TOPICS
 from bot.nlu.normalize import normalize
 
 SHORT = 5  # words: a longer message is not "a number" or "a yes", it says something more
@@ -30,6 +31,13 @@ class Words:
     numbers: tuple[tuple[str, int], ...] = ()  # "eight" -> 8
     correction: tuple[re.Pattern[str], ...] = ()  # "no i said i didnt"
     question: tuple[re.Pattern[str], ...] = ()  # "what do you mean"
+    # What a message is about, for helplines: ("gambling", {"gambling", "betting", ...}).
+    topics: tuple[tuple[str, frozenset[str]], ...] = ()
+
+    def topics_in(self, text: str) -> set[str]:
+        """The topics a message's words name: "my son keeps betting" is gambling and family."""
+        said = f" {normalize(text)} "
+        return {topic for topic, phrases in self.topics if any(f" {p} " in said for p in phrases)}
 
     def yes_or_no(self, text: str) -> str | None:
         """"yes" or "no" for a short reply that plainly says one of them ("yep!", "so far
@@ -88,8 +96,7 @@ class Words:
 
 def build_words(parsed: Parsed) -> tuple[Words | None, list[Problem]]:
     """From dialogs/words/<language>.yaml: yes, no, unsure, unclear, filler: [phrases];
-    numbers: {word: n};
-    correction, question: [patterns]."""
+    numbers: {word: n}; correction, question: [patterns]; topics: {topic: [phrases]}."""
     data: Any = parsed.data
     if not isinstance(data, dict):
         return None, [parsed.problem((), "expected yes, no, unsure, numbers, correction and "
@@ -97,10 +104,11 @@ def build_words(parsed: Parsed) -> tuple[Words | None, list[Problem]]:
     problems: list[Problem] = []
     lists: dict[str, frozenset[str]] = {}
     patterns: dict[str, tuple[re.Pattern[str], ...]] = {}
+    known = (*LISTS, "numbers", *PATTERNS, "topics")
     for key in data:
-        if key not in (*LISTS, *PATTERNS, "numbers"):
+        if key not in known:
             problems.append(parsed.problem((key,), f"unknown key '{key}' (known keys: "
-                                                   f"{', '.join((*LISTS, 'numbers', *PATTERNS))})"))
+                                                   f"{', '.join(known)})"))
     for key in LISTS:
         items = data.get(key, [])
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
@@ -121,10 +129,23 @@ def build_words(parsed: Parsed) -> tuple[Words | None, list[Problem]]:
             isinstance(v, int) and not isinstance(v, bool) for v in numbers.values()):
         problems.append(parsed.problem(("numbers",), "expected {word: number}, e.g. eight: 8"))
         numbers = {}
+    topics = data.get("topics", {}) or {}
+    if not isinstance(topics, dict):
+        problems.append(parsed.problem(("topics",), "expected {topic: [words or phrases]}"))
+        topics = {}
+    for topic, items in topics.items():
+        if topic not in TOPICS:
+            problems.append(parsed.problem(("topics", topic), f"unknown topic '{topic}' "
+                                           f"(known: {', '.join(TOPICS)})"))
+        elif not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            problems.append(parsed.problem(("topics", topic), "expected a list of words or "
+                                                              "phrases"))
     if problems:
         return None, problems
     return Words(lists.get("yes", frozenset()), lists.get("no", frozenset()),
                  lists.get("unsure", frozenset()), lists.get("unclear", frozenset()),
                  lists.get("filler", frozenset()),
                  tuple((normalize(str(k)), int(v)) for k, v in numbers.items()),
-                 patterns["correction"], patterns["question"]), []
+                 patterns["correction"], patterns["question"],
+                 tuple((str(topic), frozenset(normalize(i) for i in items if normalize(i)))
+                       for topic, items in topics.items())), []
