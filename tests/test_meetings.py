@@ -532,6 +532,8 @@ def test_online_now_tonight_and_a_kind(dialogs_dir: Path) -> None:
     assert "• SMART Recovery Online: Lunchtime · Open\n   under way since 12:30, until 13:30: " \
            "join now\n   https://meet.example.org/smart-recovery-online-lunchtime" in chat.text
     assert "Evening" not in chat.text  # 19:30: not soon
+    chat.send("online now")  # was "Did you mean one of these?"
+    assert chat.text.startswith("Online meetings now or starting soon")
     chat.send("any zoom meetings tonight")
     assert chat.text.startswith("Online meetings tonight")
     assert re.findall(r"• (.+?) ·", chat.text) == ["SMART Recovery Online: Evening",
