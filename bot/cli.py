@@ -104,8 +104,9 @@ def _chat(args: argparse.Namespace) -> int:
     from bot.channels.console import ConsoleChat
 
     config = _config(args)
-    # The chat shares the terminal with its logs: only warnings unless a config asks more.
-    level = config.logging.level if args.config else "WARNING"
+    # The chat shares the terminal with its logs: only warnings (an operator's config is at
+    # INFO for the service's log), unless the config asks for DEBUG.
+    level = "DEBUG" if config.logging.level == "DEBUG" else "WARNING"
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     app = build_app(config)
 

@@ -48,3 +48,6 @@ def setup(level: str, secrets: Iterable[str] = ()) -> None:
     floor = max(logging.getLevelName(level), logging.INFO)
     for name in LIBRARIES:
         logging.getLogger(name).setLevel(floor)
+    # transitions logs every state entered and left at INFO: noise in an operator's log,
+    # and a cost on every step.
+    logging.getLogger("transitions").setLevel(max(floor, logging.WARNING))

@@ -138,3 +138,16 @@ def test_exports_are_private_kept_apart_and_forgotten(tmp_path: Path) -> None:
     out = run_chat(db, ["/forget", "1"])
     assert not exports.exists()
     assert f"your exported files in {exports} were deleted too" in out
+
+
+def test_an_operators_config_does_not_fill_the_chat_with_log_lines(tmp_path: Path) -> None:
+    """With a config (logging at INFO for the service), the terminal chat printed every
+    state transitions entered and left between the bot's replies."""
+    config = tmp_path / "config.yaml"
+    config.write_text("helplines: [{name: Leeds Line, phone: '0113 496 0000', hours: 24/7}]\n")
+    result = subprocess.run(chat_command(tmp_path / "c.db", "--config", str(config)),
+                            input="/helpline\n", capture_output=True, text=True, timeout=30,
+                            cwd=ROOT)
+    assert "**Leeds Line**: 0113 496 0000\n     Open day and night" in result.stdout
+    assert " INFO " not in result.stdout + result.stderr and \
+        "INFO transitions" not in result.stderr
