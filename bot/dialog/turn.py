@@ -84,4 +84,4 @@ class Turn:
     timezone: str | None = None  # the person's, once known
     language: str | None = None  # as their app reports it ("en-GB")
     words: Words | None = None  # everyday words in the person's language, for actions
-    state: str = ""  # set by transitions
+    state: str = ""  # the state entered, then the state reached (DialogMachine.run)
