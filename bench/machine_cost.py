@@ -26,7 +26,7 @@ from bot.dialog.loader import load_catalog  # noqa: E402
 from bot.dialog.machine import NEXT  # noqa: E402
 from bot.dialog.registry import default_registry  # noqa: E402
 from bot.dialog.turn import Turn  # noqa: E402
-from bot.storage.memory import MemoryStore  # noqa: E402
+from bot.storage.sqlite import SqliteStore  # noqa: E402
 
 DIALOGS = Path(__file__).resolve().parent.parent / "dialogs"
 
@@ -41,7 +41,7 @@ def main() -> None:
     args = parser.parse_args()
     registry = default_registry()
     catalog = load_catalog(DIALOGS, registry)
-    engine = Engine(catalog, registry, MemoryStore(), FakeClock())
+    engine = Engine(catalog, registry, SqliteStore(":memory:"), FakeClock())
     dialog = catalog.dialogs["urge"]
     machine = engine.machines["urge"]
     # A state whose NEXT branch always applies and leads to a state that waits.

@@ -1,4 +1,5 @@
-"""What one engine step costs, on SQLite (the default store) beside the in-memory store.
+"""What one engine step costs, on SQLite in a file (the default store) beside SQLite in
+memory (the tests' store).
 
     .venv/bin/python bench/step_cost.py [--users 2000] [--rounds 5]
 
@@ -21,7 +22,6 @@ from bot.dialog.engine import Engine
 from bot.dialog.loader import load_catalog
 from bot.dialog.registry import default_registry
 from bot.events import Incoming
-from bot.storage.memory import MemoryStore
 from bot.storage.sqlite import SqliteStore
 
 DIALOGS = Path(__file__).resolve().parent.parent / "dialogs"
@@ -51,8 +51,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for round_ in range(args.rounds):
             for name in ("memory", "sqlite"):  # side by side in every round
-                store = MemoryStore() if name == "memory" else SqliteStore(
-                    Path(tmp) / f"bench-{round_}.db")
+                store = SqliteStore(":memory:" if name == "memory" else
+                                    Path(tmp) / f"bench-{round_}.db")
                 engine = Engine(catalog, registry, store, FakeClock())
                 results[name].extend(play(engine, args.users))
                 store.close()

@@ -34,7 +34,7 @@ from bot.dialog.render import to_plain
 from bot.events import Incoming, Outgoing
 from bot.nlu.understanding import Understanding
 from bot.storage.base import Store
-from bot.storage.memory import MemoryStore
+from bot.storage.sqlite import SqliteStore
 
 
 class ChatClient:
@@ -47,7 +47,8 @@ class ChatClient:
             catalog = load_catalog(dialogs or default_dialogs_dir(), registry)
             if understanding is not None:  # e.g. a fake, to test routing on its own
                 catalog = replace(catalog, understanding=understanding)
-            engine = Engine(catalog, registry, store if store is not None else MemoryStore(),
+            engine = Engine(catalog, registry,
+                            store if store is not None else SqliteStore(":memory:"),
                             clock or FakeClock())
         self.engine = engine
         self.clock: FakeClock = engine.clock  # type: ignore[assignment]

@@ -17,7 +17,6 @@ from bot.dialog.registry import default_registry
 from bot.events import Incoming
 from bot.nlu.intents import Guess
 from bot.nlu.understanding import Understanding
-from bot.storage.memory import MemoryStore
 from bot.storage.sqlite import SqliteStore
 from bot.testing import ChatClient
 
@@ -365,7 +364,7 @@ def test_a_failing_action_saves_nothing_and_apologises(folder: Path) -> None:
         raise ValueError("disk on fire")
 
     registry.actions["journal"] = original.__class__(broken, original.check, original.targets)
-    store = MemoryStore()
+    store = SqliteStore(":memory:")
     engine = Engine(load_catalog(folder, registry), registry, store, FakeClock())
     chat = ChatClient(engine=engine)
     chat.send("/urge")
@@ -454,12 +453,12 @@ def test_command_menu_lists_exactly_the_commands_that_work(chat: ChatClient) -> 
 
 def test_a_store_that_fails_to_load_gets_an_apology_not_a_crash(
         folder: Path, caplog: pytest.LogCaptureFixture) -> None:
-    class Broken(MemoryStore):
+    class Broken(SqliteStore):
         def load_user(self, user_id: int):  # type: ignore[no-untyped-def]
             raise OSError("database is locked")
 
     registry = default_registry()
-    engine = Engine(load_catalog(folder, registry), registry, Broken(), FakeClock())
+    engine = Engine(load_catalog(folder, registry), registry, Broken(":memory:"), FakeClock())
     replies = engine.handle(Incoming.message(5, "my secret words"))
     assert [r.text for r in replies] == [
         "Sorry, something went wrong on my side. Please try again in a moment."]

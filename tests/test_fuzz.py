@@ -20,7 +20,7 @@ from bot.dialog.loader import check_directory, load_catalog
 from bot.dialog.registry import default_registry
 from bot.errors import ConfigError
 from bot.events import Kind
-from bot.storage.memory import MemoryStore
+from bot.storage.sqlite import SqliteStore
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = settings(max_examples=150, deadline=None,
@@ -73,7 +73,7 @@ updates = st.one_of(
 @SETTINGS
 @given(st.lists(updates, min_size=1, max_size=12))
 def test_any_update_gets_an_answer_and_never_an_exception(batch: list[dict[str, Any]]) -> None:
-    engine = Engine(CATALOG, REGISTRY, MemoryStore(), FakeClock())
+    engine = Engine(CATALOG, REGISTRY, SqliteStore(":memory:"), FakeClock())
     for number, body in enumerate(batch, 1):
         update = Update.de_json({"update_id": number, **body}, None)
         assert update is not None

@@ -15,7 +15,6 @@ from bot.clock import FakeClock
 from bot.dialog.engine import Engine
 from bot.dialog.loader import load_catalog
 from bot.dialog.registry import default_registry
-from bot.storage.memory import MemoryStore
 from bot.storage.sqlite import SqliteStore
 from bot.testing import ChatClient
 
@@ -53,7 +52,7 @@ def use_everything(chat: ChatClient, marker: str) -> None:
 
 
 def test_export_holds_everything_about_the_person(dialogs_dir: Path) -> None:
-    chat = ChatClient(engine=engine_on(MemoryStore(), dialogs_dir))
+    chat = ChatClient(engine=engine_on(SqliteStore(":memory:"), dialogs_dir))
     use_everything(chat, "MARK-1")
     chat.send("/export")
     name, content = next(r.document for r in chat.replies if r.document)
@@ -105,7 +104,7 @@ actions = st.lists(st.tuples(people, st.sampled_from(["/cba", "/urge", "/checkin
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(actions)
 def test_no_one_ever_sees_anyone_elses_data(dialogs_dir: Path, steps) -> None:  # type: ignore
-    engine = engine_on(MemoryStore(), dialogs_dir)
+    engine = engine_on(SqliteStore(":memory:"), dialogs_dir)
     chats = {p: ChatClient(engine=engine, user_id=p) for p in range(1, 5)}
     for person, action in steps:
         text = f"secret-of-{person}" if action == "text" else action
@@ -122,7 +121,7 @@ def test_no_one_ever_sees_anyone_elses_data(dialogs_dir: Path, steps) -> None:  
 
 
 def test_stats_are_for_admins_and_only_counts(dialogs_dir: Path) -> None:
-    engine = engine_on(MemoryStore(), dialogs_dir, admins=frozenset({99}))
+    engine = engine_on(SqliteStore(":memory:"), dialogs_dir, admins=frozenset({99}))
     person = ChatClient(engine=engine, user_id=5)
     use_everything(person, "private words")
     person.send("/stats")

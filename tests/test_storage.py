@@ -15,7 +15,6 @@ from bot.events import Button, Incoming, Location, Outgoing, Venue
 from bot.storage.base import NewFollowUp, StepWrites, Store, UserRecord
 from bot.storage.inbox import decode as decode_event
 from bot.storage.inbox import encode as encode_event
-from bot.storage.memory import MemoryStore
 from bot.storage.sqlite import SqliteStore
 
 NOW = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
@@ -23,10 +22,9 @@ MIGRATIONS = ["m001_initial", "m002_handled_updates", "m003_urge_used_as_text",
               "m004_reminders", "m005_outbox", "m006_handled_updates_by_user", "m007_inbox"]
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+@pytest.fixture(params=["file", "memory"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    made: Store = SqliteStore(tmp_path / "coach.db") if request.param == "sqlite" \
-        else MemoryStore()
+    made: Store = SqliteStore(tmp_path / "coach.db" if request.param == "file" else ":memory:")
     yield made
     made.close()
 
