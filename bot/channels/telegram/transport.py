@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -56,12 +55,13 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
         files = request_data is not None and request_data.contains_files
-        read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
+        # A timeout not passed is BaseRequest.DEFAULT_NONE (its documented check: `is`).
+        unset = BaseRequest.DEFAULT_NONE
+        read = self._read_timeout if read_timeout is unset else read_timeout
         write = (self._media_write_timeout if files else self._write_timeout) \
-            if isinstance(write_timeout, DefaultValue) else write_timeout
-        connect = self._connect_timeout if isinstance(connect_timeout, DefaultValue) \
-            else connect_timeout
-        pool = None if isinstance(pool_timeout, DefaultValue) else pool_timeout
+            if write_timeout is unset else write_timeout
+        connect = self._connect_timeout if connect_timeout is unset else connect_timeout
+        pool = None if pool_timeout is unset else pool_timeout
         # aiohttp has no separate write timeout: the read one runs from the request's start
         # (sock_read), so allow for the upload too.
         sock_read = None if read is None else read + (write or 0)
