@@ -52,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
                           help=f"the dialogs folder (default {default_dialogs_dir()})")
     validate.set_defaults(run=_validate)
 
+    train = sub.add_parser("train", help="train the intent and risk models on the examples and "
+                           "ship their weights (after editing intent or crisis examples; needs "
+                           "scikit-learn: pip install -e '.[train]')")
+    train.add_argument("--dialogs", type=Path,
+                       help=f"the dialogs folder (default {default_dialogs_dir()})")
+    train.set_defaults(run=_train)
+
     run = sub.add_parser("run", help="run the bot on Telegram (needs a token from @BotFather)")
     run.add_argument("--config", type=Path, help="config.yaml (see config.example.yaml)")
     run.set_defaults(run=_run)
@@ -96,6 +103,18 @@ def _validate(args: argparse.Namespace) -> int:
         return 1
     print(f"{directory}: {len(catalog.dialogs)} dialogs and the messages are valid "
           f"({', '.join(sorted(catalog.dialogs))}).")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    try:
+        from bot.nlu.train import train_dialogs
+    except ImportError as exc:
+        raise BotError(f"training needs scikit-learn ({exc}): pip install -e '.[train]'") from exc
+    path, models, seconds = train_dialogs(args.dialogs or default_dialogs_dir())
+    plural = "s" if len(models) != 1 else ""
+    print(f"{path}: {len(models)} model{plural} trained in {seconds:.1f} s "
+          f"({path.stat().st_size / 1e6:.2f} MB); commit it with the examples")
     return 0
 
 

@@ -8,6 +8,7 @@ Telegram's limits. The engine never sees a dialog that did not pass both.
 from __future__ import annotations
 
 import dataclasses
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from bot.dialog.validate import Sources, check_catalog
 from bot.dialog.yamlfile import Parsed, parse
 from bot.errors import DialogError, Problem
 from bot.nlu.crisis import build_crisis, build_risk_model
-from bot.nlu.intents import build_intents
+from bot.nlu.intents import StaleWeights, build_intents, shipped_only
 from bot.nlu.understanding import Understanding
 from bot.nlu.words import Words, build_words
 
@@ -27,14 +28,16 @@ MESSAGES_KEY = "messages"
 
 def load_catalog(directory: str | Path, registry: Registry) -> Catalog:
     """The validated catalog; raises DialogError listing every problem otherwise."""
-    catalog, problems = check_directory(directory, registry)
+    catalog, problems = check_directory(directory, registry, train_stale=True)
     if problems or catalog is None:
         raise DialogError(problems)
     return catalog
 
 
-def check_directory(directory: str | Path, registry: Registry) -> tuple[Catalog | None,
-                                                                         list[Problem]]:
+def check_directory(directory: str | Path, registry: Registry, train_stale: bool = False
+                    ) -> tuple[Catalog | None, list[Problem]]:
+    """train_stale: a model whose examples changed since its shipped weights were trained is
+    trained now (with scikit-learn, and a warning) rather than reported (`validate`)."""
     folder = Path(directory)
     if not folder.is_dir():
         return None, [Problem(str(folder), 1, "no such folder of dialogs")]
@@ -85,7 +88,8 @@ def check_directory(directory: str | Path, registry: Registry) -> tuple[Catalog 
     if messages is None and not seen_messages:
         problems.append(Problem(str(folder), 1,
                                 "no messages file: add messages.yaml with the system messages"))
-    understanding, found = load_understanding(folder)
+    with nullcontext() if train_stale else shipped_only():
+        understanding, found = load_understanding(folder)
     problems.extend(found)
     problems.extend(check_catalog(Sources(dialogs, messages or {}, messages_parsed,
                                           understanding), registry))
@@ -118,7 +122,10 @@ def load_understanding(folder: Path, language: str = "en") -> tuple[Understandin
         problems.extend(found)
         if parsed is not None and not found:
             # Every intent example ("i want a drink", "i feel so ashamed") is a counter-example.
-            model, found = build_risk_model(parsed, intents.examples if intents else ())
+            try:
+                model, found = build_risk_model(parsed, intents.examples if intents else ())
+            except StaleWeights as exc:  # its weights ship with the intent model's
+                model, found = None, [Problem(str(examples), 1, str(exc))]
             problems.extend(found)
             crisis = dataclasses.replace(crisis, risk_model=model)
     return Understanding(crisis, intents, words=built.get("words") or Words()), problems
