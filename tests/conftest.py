@@ -1,19 +1,95 @@
-"""Shared fixtures. No test touches the network or the user's real data folder."""
+"""Shared fixtures. No test touches the network or the user's real data folder.
+
+Randomness is repeatable: every run uses the same seed (`seed`, and the same hypothesis
+examples) unless SMART_COACH_TEST_SEED asks for another: a number, or `random` for a new
+one. The seed is printed in the header and beside every failure of a test that uses it.
+`pytest -m "not slow"` is the quick inner loop; plain `pytest` (CI) runs everything."""
 
 from __future__ import annotations
 
+import os
+import random
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Generator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from hypothesis import settings
 
 from tests.emulator import BotApiEmulator
 
 ROOT = Path(__file__).resolve().parent.parent
 DIALOGS = ROOT / "dialogs"
 FIGURES = pytest.StashKey[list[str]]()  # measured by tests, printed at the end of the run
+
+SEED_VARIABLE = "SMART_COACH_TEST_SEED"
+DEFAULT_SEED = 20240601
+
+
+def _asked_seed() -> int | None:
+    value = os.environ.get(SEED_VARIABLE, "").strip()
+    if not value:
+        return None
+    if value.lower() == "random":
+        return random.SystemRandom().randrange(2**32)
+    try:
+        return int(value)
+    except ValueError:
+        raise pytest.UsageError(f"{SEED_VARIABLE} must be a number or 'random', "
+                                f"not {value!r}") from None
+
+
+ASKED_SEED = _asked_seed()  # chosen once, when pytest loads this file
+SEED = DEFAULT_SEED if ASKED_SEED is None else ASKED_SEED
+# Hypothesis: the same examples on every run (derandomize, no example database) unless a
+# seed was asked for; then that seed drives them (pytest_configure below).
+settings.register_profile("repeatable", derandomize=True, print_blob=True)
+settings.register_profile("seeded", database=None, print_blob=True)
+settings.load_profile("repeatable" if ASKED_SEED is None else "seeded")
+
+
+@pytest.hookimpl(tryfirst=True)  # before hypothesis's plugin reads --hypothesis-seed
+def pytest_configure(config: pytest.Config) -> None:
+    if ASKED_SEED is not None and config.getoption("hypothesis_seed", None) is None:
+        config.option.hypothesis_seed = str(ASKED_SEED)
+
+
+def pytest_report_header() -> str:
+    how = "fixed" if ASKED_SEED is None else f"from {SEED_VARIABLE}"
+    return f"test seed: {SEED} ({how}; {SEED_VARIABLE}=<number>|random for another)"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Two files were being changed by others when the slow marks came in, so their marks
+    # live here until the files carry them: the tests of test_meetings.py that load the real
+    # dialogs (~0.6 s each, ~12 s in all), and those of test_intent_weights.py that train
+    # the models with scikit-learn (the `trained` fixture, ~6 s).
+    for item in items:
+        uses = getattr(item, "fixturenames", ())
+        if (item.path.name == "test_meetings.py" and "dialogs_dir" in uses
+                or item.path.name == "test_intent_weights.py" and "trained" in uses):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture
+def seed() -> int:
+    """The seed for a test's own random.Random: fixed unless SMART_COACH_TEST_SEED is set."""
+    return SEED
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item,
+                              call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport,
+                                                                       pytest.TestReport]:
+    report = yield
+    random_test = "seed" in getattr(item, "fixturenames", ()) or getattr(
+        getattr(item, "obj", None), "is_hypothesis_test", False)
+    if report.failed and random_test:
+        how = (f"{SEED_VARIABLE}={SEED} repeats this run" if ASKED_SEED is not None else
+               f"the fixed seed {SEED}, and fixed hypothesis examples: a plain run repeats it")
+        report.sections.append(("random seed", how))
+    return report
 
 
 @pytest.fixture

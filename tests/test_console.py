@@ -13,6 +13,10 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # a real `python -m bot chat` process per test: ~75 s in all
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -63,6 +63,7 @@ async def test_faults_and_a_wrong_token(emulator: BotApiEmulator, bot: Bot) -> N
             pass
 
 
+@pytest.mark.slow  # a one-second long poll
 @pytest.mark.asyncio
 async def test_get_updates_confirms_by_offset_and_long_polls(emulator: BotApiEmulator,
                                                              bot: Bot) -> None:

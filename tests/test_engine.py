@@ -508,6 +508,7 @@ def test_stickers_and_edits_are_acknowledged_and_the_step_kept(chat: ChatClient)
         assert chat.position == ("urge", "rate")
 
 
+@pytest.mark.slow  # loads the real dialogs: ~0.6 s
 def test_a_second_check_in_the_same_day_keeps_the_first_ones_note(dialogs_dir: Path) -> None:
     """It used to replace the day's check-in, note and all, without a word."""
     chat = ChatClient(dialogs_dir)

@@ -97,6 +97,7 @@ def test_a_feed_that_was_never_reached_is_missing_not_fatal(tmp_path: Path) -> N
     assert sources.load() == []
 
 
+@pytest.mark.slow  # waits for a refresh: ~2 s
 @pytest.mark.asyncio
 async def test_the_bot_built_on_a_feed_refreshes_it(server: FeedServer, tmp_path: Path) -> None:
     config = load_config(None, env={})

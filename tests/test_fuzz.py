@@ -4,9 +4,11 @@ what is wrong."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,16 +20,25 @@ from bot.config import load_config
 from bot.dialog.engine import Engine
 from bot.dialog.loader import check_directory, load_catalog
 from bot.dialog.registry import default_registry
+from bot.dialog.spec import Catalog
 from bot.errors import ConfigError
 from bot.events import Kind
 from bot.storage.sqlite import SqliteStore
+
+pytestmark = pytest.mark.slow  # hypothesis, hundreds of examples: ~10 s
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow,
                                            HealthCheck.function_scoped_fixture])
 REGISTRY = default_registry()
-CATALOG = load_catalog(ROOT / "dialogs", REGISTRY)
+
+
+@functools.cache
+def catalog() -> Catalog:
+    """The real dialogs, loaded once on first use (not at import: collecting is quick)."""
+    return load_catalog(ROOT / "dialogs", REGISTRY)
+
 
 texts = st.one_of(
     st.text(max_size=50),
@@ -73,7 +84,7 @@ updates = st.one_of(
 @SETTINGS
 @given(st.lists(updates, min_size=1, max_size=12))
 def test_any_update_gets_an_answer_and_never_an_exception(batch: list[dict[str, Any]]) -> None:
-    engine = Engine(CATALOG, REGISTRY, SqliteStore(":memory:"), FakeClock())
+    engine = Engine(catalog(), REGISTRY, SqliteStore(":memory:"), FakeClock())
     for number, body in enumerate(batch, 1):
         update = Update.de_json({"update_id": number, **body}, None)
         assert update is not None

@@ -10,6 +10,7 @@ from bot.cli import main
 from bot.dialog.graph import graphviz_available
 
 
+@pytest.mark.slow  # loads the real dialogs: ~0.6 s
 def test_mermaid_diagram_shows_states_buttons_and_conditions(tmp_path: Path, dialogs_dir: Path,
                                                              capsys: pytest.CaptureFixture[str]
                                                              ) -> None:
@@ -24,6 +25,7 @@ def test_mermaid_diagram_shows_states_buttons_and_conditions(tmp_path: Path, dia
     assert capsys.readouterr().out.strip() == str(out)
 
 
+@pytest.mark.slow  # loads the real dialogs: ~0.6 s
 def test_image_without_graphviz_falls_back_to_mermaid(tmp_path: Path, dialogs_dir: Path,
                                                       capsys: pytest.CaptureFixture[str],
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
@@ -41,6 +43,7 @@ def test_svg_with_graphviz(tmp_path: Path, dialogs_dir: Path) -> None:
     assert out.read_text().lstrip().startswith(("<?xml", "<svg"))
 
 
+@pytest.mark.slow  # loads the real dialogs: ~0.6 s
 def test_unknown_dialog(tmp_path: Path, dialogs_dir: Path,
                         capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["graph", "nope", "--dialogs", str(dialogs_dir)]) == 1

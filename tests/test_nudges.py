@@ -94,6 +94,7 @@ async def test_the_nudge_comes_in_the_local_minute_east_and_west(harness: Harnes
     await scheduler.shutdown()
 
 
+@pytest.mark.slow  # three restarts: ~2.5 s
 @pytest.mark.asyncio
 async def test_a_restart_before_at_or_after_the_minute_sends_exactly_one(
         harness: Harness) -> None:
@@ -124,6 +125,7 @@ async def test_a_restart_before_at_or_after_the_minute_sends_exactly_one(
     assert harness.nudges(1) == 1
 
 
+@pytest.mark.slow  # two bots: ~1.3 s
 @pytest.mark.asyncio
 async def test_killed_after_the_nudge_step_was_saved_the_outbox_sends_it_once(
         harness: Harness) -> None:
@@ -143,6 +145,7 @@ async def test_killed_after_the_nudge_step_was_saved_the_outbox_sends_it_once(
         == [r.text for r in saved]
 
 
+@pytest.mark.slow  # loads the real dialogs: ~0.6 s
 @pytest.mark.asyncio
 async def test_missed_nudges_are_sent_late_only_within_the_grace_period(
         harness: Harness) -> None:
@@ -161,6 +164,7 @@ async def test_missed_nudges_are_sent_late_only_within_the_grace_period(
     await scheduler.shutdown()
 
 
+@pytest.mark.slow  # loads the real dialogs: ~0.6 s
 @pytest.mark.asyncio
 async def test_a_person_who_blocked_the_bot_is_not_nudged(harness: Harness) -> None:
     harness.chat(1).send("/reminder 20:30 Europe/London")
@@ -173,6 +177,7 @@ async def test_a_person_who_blocked_the_bot_is_not_nudged(harness: Harness) -> N
     await scheduler.shutdown()
 
 
+@pytest.mark.slow  # loads the real dialogs: ~0.6 s
 @pytest.mark.asyncio
 async def test_snooze_asks_again_an_hour_later_and_skip_waits_for_tomorrow(
         harness: Harness) -> None:
@@ -193,6 +198,7 @@ async def test_snooze_asks_again_an_hour_later_and_skip_waits_for_tomorrow(
     await scheduler.shutdown()
 
 
+@pytest.mark.slow  # loads the real dialogs: ~0.6 s
 def test_reminder_answers_and_bad_input(dialogs_dir: Path) -> None:
     chat = ChatClient(dialogs_dir, clock=FakeClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC)))
     chat.send("/reminder")
@@ -217,6 +223,7 @@ def test_reminder_answers_and_bad_input(dialogs_dir: Path) -> None:
     assert chat.engine.store.reminder(1) is None
 
 
+@pytest.mark.slow  # loads the real dialogs: ~0.6 s
 def test_a_zone_from_a_shared_location(dialogs_dir: Path) -> None:
     chat = ChatClient(dialogs_dir)
     chat.send("/reminder 9pm")
@@ -228,6 +235,7 @@ def test_a_zone_from_a_shared_location(dialogs_dir: Path) -> None:
                                 "(Australia/Sydney)")
 
 
+@pytest.mark.slow  # draws a chart: ~1 s
 def test_a_check_in_then_progress_as_a_chart(dialogs_dir: Path) -> None:
     clock = FakeClock(datetime(2026, 6, 1, 19, 0, tzinfo=UTC))
     chat = ChatClient(dialogs_dir, clock=clock)
@@ -249,6 +257,7 @@ def test_a_check_in_then_progress_as_a_chart(dialogs_dir: Path) -> None:
     assert "Current run of good days: 1 (longest: 2)" in text.text
 
 
+@pytest.mark.slow  # loads the real dialogs: ~0.6 s
 def test_a_strong_urge_in_the_check_in_offers_the_tools(dialogs_dir: Path) -> None:
     chat = ChatClient(dialogs_dir)
     chat.send("how was my day, check in")
@@ -262,6 +271,7 @@ def test_a_strong_urge_in_the_check_in_offers_the_tools(dialogs_dir: Path) -> No
     assert chat.position == ("urge", "rate")
 
 
+@pytest.mark.slow  # loads the real dialogs: ~0.6 s
 @pytest.mark.asyncio
 async def test_after_days_down_only_todays_nudge_counts(harness: Harness) -> None:
     harness.chat(1).send("/reminder 20:30 Europe/London")
@@ -276,6 +286,7 @@ async def test_after_days_down_only_todays_nudge_counts(harness: Harness) -> Non
     await scheduler.shutdown()
 
 
+@pytest.mark.slow  # draws a chart: ~1 s
 def test_the_weekly_summary_comes_with_the_sunday_nudge_when_asked_for(dialogs_dir: Path) -> None:
     clock = FakeClock(datetime(2026, 11, 28, 19, 0, tzinfo=UTC))  # a Saturday
     chat = ChatClient(dialogs_dir, clock=clock)
@@ -292,6 +303,7 @@ def test_the_weekly_summary_comes_with_the_sunday_nudge_when_asked_for(dialogs_d
     assert chat.texts[-1] == HELLO
 
 
+@pytest.mark.slow  # loads the real dialogs, for each of the two days: ~1.2 s
 @pytest.mark.asyncio
 @pytest.mark.parametrize("day,utc_due", [
     (datetime(2026, 3, 28, 12, 0, tzinfo=UTC), datetime(2026, 3, 29, 1, 0, tzinfo=UTC)),
@@ -324,6 +336,7 @@ def test_a_lapse_checked_in_today_ends_the_current_run() -> None:
     assert runs([*good, CheckinEntry(today, went_well="yes")], today) == (3, 3)
 
 
+@pytest.mark.slow  # loads the real dialogs: ~0.6 s
 def test_a_city_works_in_the_command_and_an_old_zone_is_not_reused(dialogs_dir: Path) -> None:
     chat = ChatClient(dialogs_dir, clock=FakeClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC)))
     chat.send("/reminder 20:30 London")
@@ -335,6 +348,7 @@ def test_a_city_works_in_the_command_and_an_old_zone_is_not_reused(dialogs_dir: 
     assert "every day at 22:00 (America/Chicago)" in chat.text
 
 
+@pytest.mark.slow  # claims and sends for many people: ~1 s
 @pytest.mark.asyncio
 async def test_many_due_at_once_are_claimed_in_chunks(harness: Harness) -> None:
     """One transaction for everyone due held every step up (220 ms for 10,000)."""

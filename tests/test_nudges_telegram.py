@@ -10,17 +10,21 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.app import App, build_app
 from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.limiter import PriorityLimiter
 from bot.channels.telegram.sender import ChatPacer
 from bot.config import CheckinsConfig, StorageConfig, TelegramConfig, load_config
 from bot.reminders import next_due
 from bot.storage.base import ReminderChange, StepWrites, UserRecord
 from tests.emulator import BotApiEmulator
+
+pytestmark = pytest.mark.slow  # fan-outs paced at Telegram's 30 a second: ~9 s
 
 ROOT = Path(__file__).resolve().parent.parent
 PEOPLE = 60
@@ -82,17 +86,35 @@ async def test_someone_writing_during_the_fan_out_is_answered_first(tmp_path: Pa
     due_now(app, datetime.now(UTC), 150)
     channel = TelegramChannel(app, tg, poll_timeout=1, backoff=0.01,
                               pacer=ChatPacer(burst=100, period=1))
+    # Counted, not timed: how many nudges were waiting for their turn when a reply to one
+    # of the people writing came to the limiter, and how many went out before it.
+    limiter = channel.application.bot.rate_limiter
+    assert isinstance(limiter, PriorityLimiter)
+    process = limiter.process_request
+    replies: list[tuple[str, int | None, int, int]] = []  # endpoint, priority, waiting, ahead
+
+    async def counted(callback: Any, args: Any, kwargs: dict[str, Any], endpoint: str,
+                      data: dict[str, Any], rate_limit_args: int | None) -> Any:
+        if int(data.get("chat_id", 0) or 0) not in (1001, 1002):
+            return await process(callback, args, kwargs, endpoint, data, rate_limit_args)
+        waiting, sent = limiter.waiting(), len(emulator.sent)
+        result = await process(callback, args, kwargs, endpoint, data, rate_limit_args)
+        ahead = sum(1 for m in emulator.sent[sent:] if m.chat_id <= 150)
+        replies.append((endpoint, rate_limit_args, waiting, ahead))
+        return result
+
+    limiter.process_request = counted  # type: ignore[method-assign]
     stop = asyncio.Event()
-    waits = {}
     try:
         async with channel.running():
             polling = asyncio.create_task(channel.poll(stop))
-            await asyncio.sleep(1.5)  # the fan-out is under way: nudges are queued
+            for _ in range(1000):  # until the fan-out is under way: nudges are queued
+                if limiter.waiting() >= 20:
+                    break
+                await asyncio.sleep(0.01)
             for user, text in ((1001, "/help"), (1002, "i want to kill myself")):
-                sent = time.monotonic()
                 emulator.user_sends(user, text)
                 await emulator.wait_for(user, 1, timeout=10)
-                waits[text] = time.monotonic() - sent
             assert app.nudges is not None
             assert app.nudges.sent < 150  # still fanning out when they were answered
             await asyncio.wait_for(app.nudges.drain(), 30)
@@ -100,6 +122,10 @@ async def test_someone_writing_during_the_fan_out_is_answered_first(tmp_path: Pa
             await polling
     finally:
         await emulator.stop()
-    assert waits["/help"] < 0.5 and waits["i want to kill myself"] < 0.5, waits
+    assert [endpoint for endpoint, *_ in replies] == ["sendMessage", "sendMessage"], replies
+    for _, _, waiting, ahead in replies:
+        # First come, first served, the nudges waiting would all go first (20 to 50 here);
+        # served first, only those already past the limiter can arrive ahead.
+        assert waiting >= 10 and ahead <= 5, replies
     assert emulator.rate_limited == 0
     assert [len(emulator.messages_to(u)) for u in range(1, 151)] == [1] * 150

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -100,6 +101,7 @@ actions = st.lists(st.tuples(people, st.sampled_from(["/cba", "/urge", "/checkin
                    min_size=5, max_size=40)
 
 
+@pytest.mark.slow  # hypothesis, 25 conversations of 5 to 40 steps: ~2 s
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(actions)

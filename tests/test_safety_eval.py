@@ -18,6 +18,8 @@ from bot.dialog.spec import CRISIS_DIALOG, Catalog
 from bot.nlu.crisis import RISK
 from bot.testing import ChatClient
 
+pytestmark = pytest.mark.slow  # the evaluation sets, every phrase through the engine: ~15 s
+
 EVAL = Path(__file__).parent / "eval"
 FEELINGS = ("ashamed", "lonely", "low", "better")
 # Held-out results are measured, not tuned for. BAR is what the project aims at (issue 12's

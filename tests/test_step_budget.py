@@ -16,6 +16,8 @@ from bot.dialog.engine import STEP_BUDGET
 from bot.events import Incoming
 from bot.testing import ChatClient
 
+pytestmark = pytest.mark.slow  # a timing budget (fastest of 5 runs), and the heavy steps: ~6 s
+
 RUNS = 5
 SCENARIOS = {  # what is typed before, then the step that is timed
     "a reminder in a city's time zone": (["/reminder"], "/reminder 20:30 Leeds"),

@@ -15,6 +15,8 @@ import pytest
 
 from tests.emulator import BotApiEmulator
 
+pytestmark = pytest.mark.slow  # a real bot process per test, killed and restarted: ~20 s
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

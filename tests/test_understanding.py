@@ -18,6 +18,8 @@ from bot.nlu.understanding import Understanding
 from bot.storage.base import StepWrites, UserRecord
 from bot.testing import ChatClient
 
+pytestmark = pytest.mark.slow  # the evaluation sets and every step of every dialog: ~10 s
+
 EVAL = Path(__file__).parent / "eval" / "dev"  # tuned on; tests/eval/heldout is not
 NUMBERS = ("999", "116 123", "111, option 2")
 

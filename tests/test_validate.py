@@ -1115,6 +1115,7 @@ def test_cli_validate_a_missing_folder(tmp_path, capsys):
                                 "1 problem in the dialogs."]
 
 
+@pytest.mark.slow  # the real dialogs loaded twice; test_the_real_dialogs_are_valid is quick
 def test_cli_validate_the_real_dialogs(dialogs_dir, capsys):
     catalog, _ = check_directory(dialogs_dir, default_registry())
     assert catalog is not None
@@ -1144,13 +1145,14 @@ def mutate(rng: random.Random, text: str) -> str:
     return text[:rng.randrange(len(text) + 1)]  # truncate
 
 
-def test_mutated_dialogs_give_a_catalog_or_problems_never_a_crash(write_dialogs):
+@pytest.mark.slow  # 200 catalogs checked: ~2-3 s
+def test_mutated_dialogs_give_a_catalog_or_problems_never_a_crash(write_dialogs, seed):
     original = (DIALOGS / "start.yaml").read_text()
     # A small stand-in for help.yaml keeps `start: help` valid and the test fast.
     folder = write_dialogs({"help.yaml": HELP_STUB, "reminder.yaml": HELP_STUB.replace(
         "dialog: help\ncommand: help\ndescription: Help", "dialog: reminder")})
     registry = default_registry()
-    rng = random.Random(20240601)
+    rng = random.Random(seed)  # fixed unless SMART_COACH_TEST_SEED says
     outcomes = {"catalog": 0, "problems": 0}
     for _ in range(200):
         text = mutate(rng, original)

@@ -54,17 +54,23 @@ async def test_a_quick_call_is_not_held_back_by_a_slow_one_after_it() -> None:
     gate = threading.Event()
     busy = worker.call(gate.wait)  # the worker is busy: the next calls queue up together
     quick = worker.call(lambda: time.sleep(0.002) or "quick")
-    slow_started = threading.Event()
+    slow_started, finish = threading.Event(), threading.Event()
 
     def slow() -> str:
         slow_started.set()
-        time.sleep(0.3)
+        finish.wait(30)
         return "slow"
 
     later = worker.call(slow)
     gate.set()
     await busy
-    assert await asyncio.wait_for(quick, 0.2) == "quick"  # before the slow one is done
-    assert slow_started.is_set() and not later.done()
+    try:
+        # The slow call lasts until the quick one's result is here: handed back together,
+        # the quick result would not come (this wait gives up after 5 s and fails).
+        assert await asyncio.wait_for(quick, 5) == "quick"
+        assert not later.done()
+    finally:
+        finish.set()
     assert await later == "slow"
+    assert slow_started.is_set()
     worker.close()
