@@ -22,30 +22,29 @@ import argparse
 import dataclasses
 import gc
 import math
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import yaml
 from rapidfuzz.distance import OSA
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("SMART_COACH_CACHE", str(Path(tempfile.gettempdir()) / "sc-cache"))
 
 from bench.meetings import measure  # noqa: E402
 from bot.dialog.loader import load_catalog  # noqa: E402
-from bot.dialog.registry import default_registry  # noqa: E402
 from bot.nlu.crisis import CrisisDetector  # noqa: E402
 from bot.nlu.intents import NONE, Guess, IntentClassifier, forget_recent  # noqa: E402
 from bot.nlu.normalize import normalize  # noqa: E402
 from bot.nlu.rules import Rule, RuleSet  # noqa: E402
+from bot.nlu.train import pipeline  # noqa: E402  (needs the train extra)
 from bot.nlu.understanding import Understanding  # noqa: E402
+from bot.tools import default_registry  # noqa: E402
 
 MESSAGE_TARGET_MS = 1.0  # the issue's "intent routing plus crisis check per message < 1 ms"
 MEETING_TARGET_MS = 5.0  # as bench/meetings.py
@@ -115,14 +114,14 @@ def old_correct(classifier: IntentClassifier, lengths: dict[int, tuple[str, ...]
     return " ".join(words)
 
 
-def old_intent(classifier: IntentClassifier, lengths: dict[int, tuple[str, ...]],
+def old_intent(classifier: IntentClassifier, model: Any, lengths: dict[int, tuple[str, ...]],
                text: str) -> Guess:
     """IntentClassifier.classify as it was: scikit-learn's predict_proba on [message]."""
     message = old_correct(classifier, lengths, normalize(text) or ("?" if "?" in text else ""))
     if not message:
         return Guess(None, 0.0)
-    probabilities = classifier.model.predict_proba([message])[0]
-    ranked = sorted(zip(classifier.model.classes_, probabilities, strict=True),
+    probabilities = model.predict_proba([message])[0]
+    ranked = sorted(zip(model.classes_, probabilities, strict=True),
                     key=lambda pair: -pair[1])
     top, confidence = str(ranked[0][0]), float(ranked[0][1])
     if top == NONE:
@@ -147,8 +146,10 @@ def time_messages(understanding: Understanding, messages: list[str],
     classifier = understanding.classifier
     assert classifier is not None
     lengths = by_length(classifier)
+    # The scikit-learn pipeline, trained as the bot did at start-up (bot.nlu.train).
+    model = pipeline(classifier.examples, classifier.owners)
     paths: tuple[Callable[[str], Guess], ...] = (
-        lambda text: old_intent(classifier, lengths, text), understanding.intent)
+        lambda text: old_intent(classifier, model, lengths, text), understanding.intent)
     old: list[float] = []
     new: list[float] = []
     for text in messages:  # warm up, and check the answers agree

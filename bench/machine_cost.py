@@ -24,9 +24,9 @@ from bot.clock import FakeClock  # noqa: E402
 from bot.dialog.engine import Engine  # noqa: E402
 from bot.dialog.loader import load_catalog  # noqa: E402
 from bot.dialog.machine import NEXT  # noqa: E402
-from bot.dialog.registry import default_registry  # noqa: E402
 from bot.dialog.turn import Turn  # noqa: E402
 from bot.storage.sqlite import SqliteStore  # noqa: E402
+from bot.tools import default_registry  # noqa: E402
 
 DIALOGS = Path(__file__).resolve().parent.parent / "dialogs"
 

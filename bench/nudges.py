@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import resource
 import signal
 import sys
@@ -143,7 +142,6 @@ async def main() -> None:
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--same-minute", type=int, default=10_000)
     args = parser.parse_args()
-    os.environ.setdefault("SMART_COACH_CACHE", str(Path(tempfile.gettempdir()) / "sc-cache"))
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         base_s, base_mb = await startup(0, tmp)  # baseline: the same start, nobody registered

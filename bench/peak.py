@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import json
 import math
-import os
 import signal
 import statistics
 import sys
@@ -182,7 +181,6 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.nudges, args.phase = 500, 5.0
-    os.environ.setdefault("SMART_COACH_CACHE", str(Path(tempfile.gettempdir()) / "sc-cache"))
     with tempfile.TemporaryDirectory() as folder:
         result = asyncio.run(run(args, Path(folder)))
     found = result["waits"]

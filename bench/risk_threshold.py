@@ -16,15 +16,13 @@ them a tuning set.
 from __future__ import annotations
 
 import dataclasses
-import os
-import tempfile
 from pathlib import Path
 
 import yaml
 
-from bot.dialog.loader import load_understanding
 from bot.nlu.crisis import RISK, Context, CrisisDetector
 from bot.nlu.intents import Scorer, train
+from bot.nlu.load import load_understanding
 from bot.nlu.normalize import normalize
 
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -106,5 +104,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     # The folds' models are not worth keeping in the bot's model cache.
-    os.environ["SMART_COACH_CACHE"] = tempfile.mkdtemp(prefix="risk-threshold-")
     main()

@@ -10,9 +10,8 @@ follow-up waiting. The rows are copies of what the real engine wrote for a few t
 
 Each size gets its own SQLite file, filled with executemany, and each measurement a fresh
 process (so resident memory is that process's own), alternating sizes --repeats times:
-  start-up  build_app on that database + app.start_schedules (follow-ups and nudges), with
-            the intent model already in the on-disk cache (SMART_COACH_CACHE, a temporary
-            folder warmed once before anything is measured, so every size loads, not trains)
+  start-up  build_app on that database + app.start_schedules (follow-ups and nudges), the
+            intent model loaded from its shipped weights
   RSS       VmRSS from /proc/self/status after start-up, and again after the steps
   step      app.engine.handle, synchronous, for random registered people: /help, a button
             from its menu, then whatever the reply asks for (a button, a number, free text)
@@ -291,8 +290,8 @@ async def measure(db: Path, users: int, steps: int, seed: int, check: bool) -> d
     followups, nudges = await app.start_schedules(deliver)
     ready = time.perf_counter()
     after_start = rss_mb()
-    assert app.scheduler is not None
-    jobs = app.scheduler.job_count()
+    assert app.timers is not None
+    jobs = len(app.timers._scheduler.get_jobs())  # one per kind of timer, not per follow-up
     timings = run_steps(app, users, steps, seed)
     after_steps = rss_mb()
     loaded = [name for name in LAZY if name in sys.modules]
@@ -309,8 +308,7 @@ def child(db: Path, users: int, steps: int, seed: int, folder: Path, check: bool
     command = [sys.executable, __file__, "--child", str(db), str(users), str(steps), str(seed)]
     if check:
         command.append("--check")
-    env = {**os.environ, "SMART_COACH_CACHE": str(folder / "cache"),
-           "XDG_DATA_HOME": str(folder / "data")}
+    env = {**os.environ, "XDG_DATA_HOME": str(folder / "data")}
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=600, check=False)
     if done.returncode != 0:
@@ -351,7 +349,6 @@ def main() -> None:
     began = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="sc-scale-") as name:
         folder = Path(name)
-        os.environ["SMART_COACH_CACHE"] = str(folder / "cache")  # trained here, once
         os.environ["XDG_DATA_HOME"] = str(folder / "data")
         started = time.perf_counter()
         templates = make_templates(folder)

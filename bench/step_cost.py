@@ -20,9 +20,9 @@ from pathlib import Path
 from bot.clock import FakeClock
 from bot.dialog.engine import Engine
 from bot.dialog.loader import load_catalog
-from bot.dialog.registry import default_registry
 from bot.events import Incoming
 from bot.storage.sqlite import SqliteStore
+from bot.tools import default_registry
 
 DIALOGS = Path(__file__).resolve().parent.parent / "dialogs"
 SCRIPT = ["/start", None, "drinking", "my kids", "8"]  # None: press "Let's begin"

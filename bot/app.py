@@ -7,29 +7,39 @@ build_app has no side effects beyond opening the database it is told to; channel
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 from bot import places
+from bot.channels.base import Channel, button_limit
+from bot.channels.console import ConsoleChat
+from bot.channels.telegram.limits import CAPABILITIES as TELEGRAM
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.dialog.engine import Engine
 from bot.dialog.loader import load_catalog
-from bot.dialog.registry import Registry, default_registry
+from bot.dialog.registry import Registry
 from bot.dialog.spec import Catalog
 from bot.dispatch import Deliver, Dispatcher
+from bot.events import Incoming, Outgoing
 from bot.meetings.feeds import MeetingSources
 from bot.meetings.load import EXAMPLE
 from bot.meetings.search import MeetingIndex
-from bot.nudges import NudgeScheduler
+from bot.nudges import Nudges
 from bot.safety.lines import load_lines
-from bot.scheduler import FollowUpScheduler
+from bot.scheduler import Timers
 from bot.storage.base import Store
 from bot.storage.sqlite import SqliteStore
+from bot.tools import default_registry
 
 log = logging.getLogger(__name__)
+
+# Every channel the dialogs must fit: the validator checks them against the strictest.
+CHANNELS = (ConsoleChat.capabilities, TELEGRAM)
 
 
 @dataclass
@@ -40,31 +50,29 @@ class App:
     engine: Engine
     dispatcher: Dispatcher
     clock: Clock
-    scheduler: FollowUpScheduler | None = field(default=None)
-    nudges: NudgeScheduler | None = field(default=None)
+    timers: Timers | None = field(default=None)  # follow-ups and nudges, one scheduler
     # The meeting lists and the index they fill, for refreshing feeds given by address.
     meetings: tuple[MeetingSources, MeetingIndex] | None = field(default=None)
     _refreshing: asyncio.Task[None] | None = field(default=None, repr=False)
 
-    def start_followups(self, deliver: Deliver) -> int:
-        """Start running follow-ups (inside the event loop); returns how many were pending."""
-        scheduler = FollowUpScheduler(
-            self.store, lambda event: self.dispatcher.process(event, deliver), self.clock,
-            self.engine.followup_grace)
-        self.engine.timers = scheduler
-        self.scheduler = scheduler
-        return scheduler.start()
+    @property
+    def nudges(self) -> Nudges | None:
+        return self.timers.nudges if self.timers else None
 
-    async def start_schedules(self, deliver: Deliver) -> tuple[int, int]:
-        """Follow-ups and daily check-in nudges (inside the event loop); returns how many of
-        each were waiting."""
-        followups = self.start_followups(deliver)
-        self.nudges = NudgeScheduler(
-            self.store, self.dispatcher.process, deliver, self.dispatcher.run, self.clock,
-            timedelta(minutes=self.config.checkins.grace_minutes))
+    async def start_schedules(self, deliver: Deliver, *, nudges: bool = True) -> tuple[int, int]:
+        """Follow-ups and daily check-in nudges, on one scheduler (inside the event loop);
+        returns how many of each were waiting."""
+        timers = Timers(
+            self.store, lambda event: self.dispatcher.process(event, deliver),
+            self.dispatcher.run, self.clock, self.engine.followup_grace,
+            Nudges(self.store, self.dispatcher.process, deliver, self.dispatcher.run,
+                   self.clock, timedelta(minutes=self.config.checkins.grace_minutes))
+            if nudges else None)
+        self.engine.timers = timers
+        self.timers = timers
         if self.meetings is not None and self.meetings[0].feeds:
             self._refreshing = asyncio.ensure_future(self._refresh_feeds())
-        return followups, await self.nudges.start()
+        return await timers.start()
 
     async def _refresh_feeds(self) -> None:
         """Every meetings.refresh_minutes: fetch the feeds (on a thread of their own, never
@@ -89,17 +97,63 @@ class App:
         Those older than the follow-up grace period are dropped as out of context."""
         return await self.dispatcher.resend_unsent(deliver, self.dispatcher.keep_for, user_id)
 
+    @contextlib.asynccontextmanager
+    async def serving(self, channel: Channel, *,
+                      only_user: int | None = None) -> AsyncIterator[tuple[int, int, int]]:
+        """The one lifecycle of every channel: open it; load what steps need (on the
+        engine thread, while the channel starts taking messages: a first step waits for
+        it there); resend what a stop kept from being delivered (to `only_user`, for a
+        channel of one person); start follow-ups and nudges; yield (resent, follow-ups,
+        nudges); then stop the timers, finishing what they handed over, and close the
+        channel. The App itself stays open: its owner closes it."""
+        await channel.open()
+        preparing = asyncio.ensure_future(self.dispatcher.run(self.prepare))
+        try:
+            resent = await self.resend_unsent(channel.deliver, only_user)
+            followups, nudges = await self.start_schedules(channel.deliver)
+            log.info("%s: %d replies resent after a stop, %d follow-ups pending, %d "
+                     "check-in nudges queued", channel.capabilities.name, resent, followups,
+                     nudges)
+            yield resent, followups, nudges
+        finally:
+            await self.stop_schedules()
+            await preparing
+            await channel.close()
+
+    async def receive(self, events: list[Incoming]) -> list[Incoming]:
+        """Save a channel's events to the inbox before the channel confirms them (a crash
+        then loses none); returns those new to it, to handle."""
+        return list(await self.dispatcher.run(self.store.receive, events, self.clock.now()))
+
+    async def received(self) -> list[Incoming]:
+        """Events saved but not handled when the bot last stopped: handle them first."""
+        return list(await self.dispatcher.run(self.store.inbox))
+
+    async def handle(self, event: Incoming, deliver: Deliver) -> list[Outgoing]:
+        """One event's step and the delivery of its replies, in its person's order."""
+        return await self.dispatcher.process(event, deliver)
+
+    async def resume(self, user_id: int) -> list[Outgoing]:
+        """The person's current step again (the terminal chat, starting)."""
+        return list(await self.dispatcher.run(self.engine.resume, user_id))
+
+    async def known(self, user_id: int) -> bool:
+        """Whether anything is stored about the person (false after /forget)."""
+        return bool((await self.dispatcher.run(self.store.load_user, user_id)).known)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.config.db_path.resolve().parent
+
     async def stop_schedules(self) -> None:
         if self._refreshing is not None:
             self._refreshing.cancel()
-        if self.nudges:
-            await self.nudges.shutdown()
-        if self.scheduler:
-            self.scheduler.shutdown()
+        if self.timers:
+            await self.timers.shutdown()
 
     def close(self) -> None:
-        if self.scheduler:
-            self.scheduler.shutdown()
+        if self.timers:
+            self.timers.halt()  # in case stop_schedules was not awaited
         self.dispatcher.close()
         self.store.close()
 
@@ -124,7 +178,7 @@ def build_app(config: Config, *, store: Store | None = None, clock: Clock | None
         registry = default_registry(config.crisis, config.timezone,
                                     meetings, config.helplines,
                                     config.meetings.country, lines)
-    catalog = load_catalog(config.dialogs_path, registry)
+    catalog = load_catalog(config.dialogs_path, registry, button_limit(CHANNELS))
     store = store if store is not None else SqliteStore(config.db_path)
     clock = clock or SystemClock()
     engine = Engine(catalog, registry, store, clock, admins=frozenset(config.admin_ids),

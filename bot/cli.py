@@ -1,4 +1,4 @@
-"""The `smart-coach` command: chat, validate, graph. `python -m bot` is the same."""
+"""The `smart-coach` command: run, chat, validate, train, graph. `python -m bot` is the same."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 from bot.config import Config, default_dialogs_dir, load_config
 from bot.dialog.loader import check_directory, load_catalog
-from bot.dialog.registry import default_registry
 from bot.errors import BotError, DialogError
+from bot.tools import default_registry
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,7 +97,11 @@ def _print_problems(exc: DialogError, then: str = "") -> None:
 
 def _validate(args: argparse.Namespace) -> int:
     directory = args.directory or default_dialogs_dir()
-    catalog, problems = check_directory(directory, default_registry())
+    from bot.app import CHANNELS
+    from bot.channels.base import button_limit
+
+    catalog, problems = check_directory(directory, default_registry(),
+                                        button_limit=button_limit(CHANNELS))
     if problems or catalog is None:
         _print_problems(DialogError(problems))
         return 1
@@ -131,7 +135,8 @@ def _chat(args: argparse.Namespace) -> int:
 
     async def session() -> None:
         try:
-            await ConsoleChat(app, args.user, sys.stdin, sys.stdout).run()
+            await ConsoleChat(app, args.user, sys.stdin, sys.stdout,
+                              database=config.db_path).run()
         finally:
             app.close()
 
@@ -140,8 +145,6 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from telegram.error import InvalidToken
-
     from bot import logs
     from bot.app import build_app
     from bot.channels.telegram.channel import MissingToken, TelegramChannel
@@ -159,10 +162,8 @@ def _run(args: argparse.Namespace) -> int:
         raise
     try:
         channel.run()
-    except InvalidToken:
-        print("smart-coach: Telegram rejected the bot token: check TELEGRAM_BOT_TOKEN "
-              "(or telegram.token) against what @BotFather gave you.", file=sys.stderr)
-        return 1
+    finally:
+        app.close()
     return 0
 
 

@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from bot.dialog.hints import did_you_mean
 from bot.errors import ConfigError
+from bot.hints import did_you_mean
 from bot.meetings.helpline import Topic, parse_hours
 
 log = logging.getLogger(__name__)

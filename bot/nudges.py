@@ -1,5 +1,5 @@
-"""Daily check-in nudges: the database says who is due, one APScheduler job asks every
-minute, and a queue sends them.
+"""Daily check-in nudges: the database says who is due, the one scheduler's job
+(bot.scheduler.Timers) asks every minute, and a queue sends them.
 
 Nothing per person lives in memory or in APScheduler: at start-up and every minute the job
 claims, in one transaction, the reminders now due (each moves on to its next occurrence), and
@@ -19,12 +19,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
-
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
 
 from bot.clock import Clock
 from bot.dispatch import Deliver
@@ -48,7 +45,7 @@ def schedule(reminder: Reminder, now: datetime) -> tuple[datetime, datetime]:
     return occurrence(day - timedelta(days=1), reminder.local_time, reminder.zone), upcoming
 
 
-class NudgeScheduler:
+class Nudges:
     def __init__(self, store: Store, process: Process, deliver: Deliver, run_store: RunStore,
                  clock: Clock, grace: timedelta):
         self._store = store
@@ -59,26 +56,20 @@ class NudgeScheduler:
         self._grace = grace
         self._queue: asyncio.Queue[Nudge] = asyncio.Queue()
         self._queued: set[int] = set()
-        self._scheduler: AsyncIOScheduler | None = None
         self._sender: asyncio.Task[None] | None = None
+        self._sending: set[asyncio.Task[None]] = set()  # nudges whose step is under way
         self.sent = 0
 
     async def start(self) -> int:
-        """Inside the running loop: resend what a stop left claimed, then tick every minute.
-        Returns how many nudges were queued at start."""
+        """Inside the running loop: resend what a stop left claimed, and claim what is due
+        now (then Timers ticks every minute). Returns how many nudges were queued."""
         self._sender = asyncio.create_task(self._send_forever())
         for nudge in await self._run_store(self._store.claimed_nudges):
             if self._clock.now() - nudge.due <= self._grace:
                 self._enqueue(nudge)
             else:
                 await self._run_store(self._store.nudge_sent, nudge.user_id)  # too late now
-        queued = len(self._queued) + await self.tick()
-        self._scheduler = AsyncIOScheduler(timezone=UTC)
-        self._scheduler.add_job(self.tick, CronTrigger(second=0, timezone=UTC),
-                                id="nudges", coalesce=True, max_instances=1,
-                                misfire_grace_time=30)
-        self._scheduler.start()
-        return queued
+        return len(self._queued) + await self.tick()
 
     async def tick(self) -> int:
         """Claim everyone due by now and queue them; returns how many. In chunks, each its
@@ -102,13 +93,14 @@ class NudgeScheduler:
         await self._queue.join()
 
     async def shutdown(self) -> None:
-        if self._scheduler and self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
-            self._scheduler = None
-        if self._sender:
-            self._sender.cancel()
+        """Stop sending, and wait for the nudges under way: none may run after the database
+        closes (their claims stay, and are sent at the next start)."""
+        tasks = [t for t in (self._sender, *self._sending) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._sender
+                await task
 
     def _enqueue(self, nudge: Nudge) -> None:
         if nudge.user_id not in self._queued:
@@ -120,13 +112,12 @@ class NudgeScheduler:
         for its turn under the channel's limit, so a slow answer from Telegram does not
         slow the rest."""
         in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
-        tasks: set[asyncio.Task[None]] = set()
         while True:
             nudge = await self._queue.get()
             await in_flight.acquire()
             task = asyncio.create_task(self._send_one(nudge, in_flight))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
 
     async def _send_one(self, nudge: Nudge, in_flight: asyncio.Semaphore) -> None:
         try:

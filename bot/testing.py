@@ -29,12 +29,13 @@ from bot.clock import FakeClock
 from bot.config import default_dialogs_dir
 from bot.dialog.engine import Engine
 from bot.dialog.loader import load_catalog
-from bot.dialog.registry import Registry, default_registry, parse_duration
+from bot.dialog.registry import Registry, parse_duration
 from bot.dialog.render import to_plain
 from bot.events import Incoming, Outgoing
 from bot.nlu.understanding import Understanding
 from bot.storage.base import Store
 from bot.storage.sqlite import SqliteStore
+from bot.tools import default_registry
 
 
 class ChatClient:

@@ -106,17 +106,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.write_line(line)
 
 
-@pytest.fixture(scope="session")
-def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One cache of trained intent models for the whole run (subprocesses included)."""
-    return tmp_path_factory.mktemp("model-cache")
-
-
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, model_cache: Path) -> None:
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Keep every test away from ~/.local/share and from the network."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("SMART_COACH_CACHE", str(model_cache))
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     # As TelegramChannel does: python-telegram-bot's timedelta time periods, no warnings.
     monkeypatch.setenv("PTB_TIMEDELTA", "true")

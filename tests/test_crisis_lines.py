@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ConfigError
-from bot.safety.facts import find_country
 from bot.safety.lines import (
     DEFAULT,
     CountryLines,
@@ -21,6 +20,7 @@ from bot.safety.lines import (
     lines_for,
     load_lines,
 )
+from bot.tools.safety import find_country
 
 REQUIRED = ("GB", "IE", "US", "CA", "AU", "NZ", "ZA", "ES", "MX", "AR", "CO", "CL", "IN", "DE",
             "NL", "DK")

@@ -16,12 +16,12 @@ from bot.clock import SystemClock
 from bot.config import DialogsConfig, StorageConfig, load_config
 from bot.dialog.engine import Engine
 from bot.dialog.loader import load_catalog
-from bot.dialog.registry import default_registry
 from bot.dispatch import Dispatcher
 from bot.events import Incoming, Outgoing
-from bot.scheduler import FollowUpScheduler
+from bot.scheduler import Timers
 from bot.storage.base import NewFollowUp, StepWrites, UserRecord
 from bot.storage.sqlite import SqliteStore
+from bot.tools import default_registry
 
 DELAY = """\
 dialog: nap
@@ -140,11 +140,12 @@ async def test_follow_ups_run_on_apscheduler(write_dialogs, tmp_path: Path) -> N
             done.set()
         return True
 
-    assert app.start_followups(deliver) == 0
+    assert await app.start_schedules(deliver, nudges=False) == (0, 0)
     await app.dispatcher.process(Incoming.message(1, "/nap"), deliver)
     await asyncio.wait_for(done.wait(), timeout=5)
     assert got == ["I'll check back in a second.", "I'm back."]
     assert app.store.pending_followups() == []
+    await app.stop_schedules()
     app.close()
 
 
@@ -167,16 +168,17 @@ async def test_pending_follow_ups_are_rebuilt_at_start(write_dialogs, tmp_path: 
         got.append((user_id, reply.text))
         return True
 
-    scheduler = FollowUpScheduler(store, lambda e: dispatcher.process(e, deliver),
-                                  SystemClock(), timedelta(hours=1))
-    assert scheduler.start() == 2
+    timers = Timers(store, lambda e: dispatcher.process(e, deliver), dispatcher.run,
+                    SystemClock(), timedelta(hours=1))
+    engine.timers = timers
+    assert await timers.start() == (2, 0)
     for _ in range(100):
         if not store.pending_followups():
             break
         await asyncio.sleep(0.05)
     assert got == [(1, "I'm back.")]
     assert store.pending_followups() == []
-    scheduler.shutdown()
+    await timers.shutdown()
     dispatcher.close()
     store.close()
 

@@ -13,12 +13,13 @@ import pytest
 from bot.clock import FakeClock
 from bot.dialog.engine import Engine
 from bot.dialog.loader import load_catalog
-from bot.dialog.registry import default_registry
 from bot.events import Incoming
 from bot.nlu.intents import Guess
 from bot.nlu.understanding import Understanding
 from bot.storage.sqlite import SqliteStore
 from bot.testing import ChatClient
+from bot.tools import default_registry
+from bot.tools.checkins import checkins_of
 
 URGE = textwrap.dedent("""\
     dialog: urge
@@ -178,7 +179,7 @@ def test_follow_up_fires_after_the_delay_and_uses_earlier_answers(chat: ChatClie
     chat.send("2")
     assert chat.texts == ["It went from 6 to 2. Well done for riding it out."]
     assert "<b>Well done</b>" in chat.replies[0].text
-    entries = chat.engine.store.journal(chat.user_id)
+    entries = chat.engine.store.records(chat.user_id, "urge")
     assert [(e.kind, e.data) for e in entries] == [("urge", {"urge.before": 6, "urge.after": 2})]
     assert chat.wait(hours=1) == []  # fired once only
     chat.send("/urge")
@@ -518,6 +519,6 @@ def test_a_second_check_in_the_same_day_keeps_the_first_ones_note(dialogs_dir: P
         chat.press("5")
         chat.press("Yes")
         chat.send(note)
-    [day] = chat.engine.store.checkins(chat.user_id, date.min)
+    [day] = checkins_of(chat.engine.store, chat.user_id, date.min)
     assert day.mood == 2 and day.note == "walked home the long way\nrough evening"
     assert any(r.text.startswith("You'd already checked in today") for r in chat.replies)

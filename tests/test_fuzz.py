@@ -19,11 +19,11 @@ from bot.clock import FakeClock
 from bot.config import load_config
 from bot.dialog.engine import Engine
 from bot.dialog.loader import check_directory, load_catalog
-from bot.dialog.registry import default_registry
 from bot.dialog.spec import Catalog
 from bot.errors import ConfigError
 from bot.events import Kind
 from bot.storage.sqlite import SqliteStore
+from bot.tools import default_registry
 
 pytestmark = pytest.mark.slow  # hypothesis, hundreds of examples: ~10 s
 

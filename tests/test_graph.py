@@ -47,8 +47,9 @@ def test_svg_with_graphviz(tmp_path: Path, dialogs_dir: Path) -> None:
 def test_unknown_dialog(tmp_path: Path, dialogs_dir: Path,
                         capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["graph", "nope", "--dialogs", str(dialogs_dir)]) == 1
-    assert "no dialog 'nope' (there are: abc, cba, checkin, crisis, export, feelings, forget, " \
-        "goals, help, helpline, lapse, meeting, nudge, plan, progress, reminder, start, urge, " \
+    assert "no dialog 'nope' (there are: abc, barriers, cba, checkin, crisis, export, " \
+        "feelings, forget, goals, help, helpline, lapse, meeting, nudge, plan, progress, " \
+        "reminder, start, urge, " \
         "urges, vaci, values)" in capsys.readouterr().err
 
 

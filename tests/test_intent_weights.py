@@ -15,9 +15,9 @@ import pytest
 import yaml
 
 from bot import cli
-from bot.dialog.loader import load_understanding
 from bot.nlu import crisis, intents
 from bot.nlu.intents import IntentClassifier, Scorer, Weights, shipped_only, weights_file
+from bot.nlu.load import load_understanding
 from bot.nlu.normalize import normalize
 from bot.nlu.train import pipeline, weights_of
 
@@ -121,7 +121,7 @@ def test_unknown_words_and_repeats_score_as_scikit_learn_scores_them(
 def test_start_up_never_imports_scikit_learn() -> None:
     code = ("import sys; sys.modules['sklearn'] = None\n"
             "from pathlib import Path\n"
-            "from bot.dialog.loader import load_understanding\n"
+            "from bot.nlu.load import load_understanding\n"
             f"understanding, problems = load_understanding(Path({str(DIALOGS)!r}))\n"
             "assert not problems, problems\n"
             "assert understanding.intent('i want a drink').intent == 'urge'\n"

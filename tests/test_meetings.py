@@ -196,8 +196,8 @@ HELPLINE = (HelplineConfig(name="Leeds Recovery Line", phone="0113 496 0000",
 def chat_at(dialogs_dir: Path, when: datetime,  # type: ignore[no-untyped-def]
             helplines: tuple[HelplineConfig, ...] = HELPLINE):
     from bot.clock import FakeClock
-    from bot.dialog.registry import default_registry
     from bot.testing import ChatClient
+    from bot.tools import default_registry
 
     return ChatClient(dialogs_dir, clock=FakeClock(when),
                       registry=default_registry(helplines=helplines,
@@ -404,9 +404,9 @@ def test_a_town_of_that_name_where_the_meetings_are(dialogs_dir: Path, tmp_path:
     """With every meeting in Irvine, California and the operator's country left at GB,
     "meetings in Irvine" found Irvine, Scotland: "nothing within 40 km"."""
     from bot.clock import FakeClock
-    from bot.dialog.registry import default_registry
     from bot.meetings.search import MeetingIndex
     from bot.testing import ChatClient
+    from bot.tools import default_registry
 
     path = tmp_path / "feed.json"
     path.write_text(json.dumps(ADDRESS_ONLY_FEED))

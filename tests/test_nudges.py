@@ -11,13 +11,13 @@ import pytest
 from bot.clock import FakeClock
 from bot.dialog.engine import Engine
 from bot.dialog.loader import load_catalog
-from bot.dialog.registry import default_registry
 from bot.dispatch import Deliver
 from bot.events import Incoming, Outgoing
-from bot.nudges import CLAIM_CHUNK, NudgeScheduler, schedule
+from bot.nudges import CLAIM_CHUNK, Nudges, schedule
 from bot.storage.base import ReminderChange, StepWrites, UserRecord
 from bot.storage.sqlite import SqliteStore
 from bot.testing import ChatClient
+from bot.tools import default_registry
 
 GRACE = timedelta(minutes=120)
 HELLO = "Time for your daily check-in. It takes under 30 seconds."
@@ -45,7 +45,7 @@ class Harness:
     def chat(self, user: int) -> ChatClient:
         return ChatClient(engine=self.engine, user_id=user)
 
-    def scheduler(self) -> NudgeScheduler:
+    def scheduler(self) -> Nudges:
         async def process(event: Incoming, deliver: Deliver) -> list[Outgoing]:
             replies = self.engine.handle(event)
             for reply in replies:
@@ -59,7 +59,7 @@ class Harness:
         async def run_store(fn, *args):  # type: ignore[no-untyped-def]
             return fn(*args)
 
-        return NudgeScheduler(self.store, process, deliver, run_store, self.clock, GRACE)
+        return Nudges(self.store, process, deliver, run_store, self.clock, GRACE)
 
     def nudges(self, user: int) -> int:
         return sum(1 for u, text in self.sent if u == user and text == HELLO)
@@ -70,7 +70,7 @@ def harness(tmp_path: Path, dialogs_dir: Path) -> Harness:
     return Harness(tmp_path / "c.db", dialogs_dir, datetime(2026, 6, 1, 18, 0, tzinfo=UTC))
 
 
-async def tick_at(harness: Harness, scheduler: NudgeScheduler, when: datetime) -> int:
+async def tick_at(harness: Harness, scheduler: Nudges, when: datetime) -> int:
     harness.clock._now = when
     claimed = await scheduler.tick()
     await scheduler.drain()
@@ -326,8 +326,8 @@ async def test_one_nudge_on_each_dst_change_day(harness: Harness, day: datetime,
 def test_a_lapse_checked_in_today_ends_the_current_run() -> None:
     from datetime import date
 
-    from bot.progress import runs
-    from bot.storage.base import CheckinEntry
+    from bot.tools.checkins import CheckinEntry
+    from bot.tools.progress import runs
 
     today = date(2026, 6, 10)
     good = [CheckinEntry(today - timedelta(days=d), went_well="yes") for d in (1, 2)]

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from bot.clock import FakeClock
 from bot.dialog.engine import Engine
 from bot.dialog.loader import load_catalog
-from bot.dialog.registry import default_registry
 from bot.storage.sqlite import SqliteStore
 from bot.testing import ChatClient
+from bot.tools import default_registry
 
 CATALOG = None
 
@@ -60,9 +60,9 @@ def test_export_holds_everything_about_the_person(dialogs_dir: Path) -> None:
     data = json.loads(content)
     assert name == "smart-coach-data.json" and data["user_id"] == 1
     assert any(a["value"] == "relief MARK-1" for a in data["answers"])
-    assert any(j["kind"] == "cba" for j in data["journal"])
-    assert data["urges"][0]["trigger"] == "trigger MARK-1"
-    assert data["checkins"][0]["note"] == "note MARK-1"
+    records = data["records"]  # every tool's, by kind
+    assert records["cba"] and records["urge"][0]["trigger"] == "trigger MARK-1"
+    assert records["checkin"][0]["note"] == "note MARK-1"
     assert data["reminders"][0]["zone"] == "Europe/London"
     assert "• urges logged: 1" in chat.text and "• check-ins: 1" in chat.text
 
@@ -91,7 +91,8 @@ def test_forget_leaves_no_byte_of_what_the_person_wrote(dialogs_dir: Path,
             assert marker.encode() not in f.read_bytes(), f"{f.name} still holds the marker"
     assert store.load_user(1).known is False and store.reminder(1) is None
     assert store.export(1) == {table: [] for table in store.export(1)}
-    assert store.export(2)["urges"][0]["trigger"] == "trigger OTHER-PERSON-keeps-this"
+    assert [r["data"]["trigger"] for r in store.export(2)["records"] if r["kind"] == "urge"] \
+        == ["trigger OTHER-PERSON-keeps-this"]
     store.close()
 
 
@@ -130,7 +131,7 @@ def test_stats_are_for_admins_and_only_counts(dialogs_dir: Path) -> None:
     assert person.texts == ["I don't know /stats. Tap /help to see what I can do."]
     admin = ChatClient(engine=engine, user_id=99)
     admin.send("/stats")
-    assert "people: 1" in admin.text and "urges logged: 1" in admin.text
+    assert "people: 1" in admin.text and "urge records: 1" in admin.text
     assert "private" not in admin.text
     assert "stats" not in [c for c, _ in engine.catalog.commands()]  # not in the menu
 

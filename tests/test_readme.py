@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 from bot.dialog.loader import check_directory
-from bot.dialog.registry import default_registry
 from bot.testing import ChatClient
+from bot.tools import default_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()

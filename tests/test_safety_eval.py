@@ -13,10 +13,10 @@ import pytest
 import yaml
 
 from bot.dialog.loader import load_catalog
-from bot.dialog.registry import default_registry
 from bot.dialog.spec import CRISIS_DIALOG, Catalog
 from bot.nlu.crisis import RISK
 from bot.testing import ChatClient
+from bot.tools import default_registry
 
 pytestmark = pytest.mark.slow  # the evaluation sets, every phrase through the engine: ~15 s
 

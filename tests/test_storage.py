@@ -12,14 +12,15 @@ from pathlib import Path
 import pytest
 
 from bot.events import Button, Incoming, Location, Outgoing, Venue
-from bot.storage.base import NewFollowUp, StepWrites, Store, UserRecord
+from bot.storage.base import NewFollowUp, NewRecord, StepWrites, Store, UserRecord
 from bot.storage.inbox import decode as decode_event
 from bot.storage.inbox import encode as encode_event
 from bot.storage.sqlite import SqliteStore
 
 NOW = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
 MIGRATIONS = ["m001_initial", "m002_handled_updates", "m003_urge_used_as_text",
-              "m004_reminders", "m005_outbox", "m006_handled_updates_by_user", "m007_inbox"]
+              "m004_reminders", "m005_outbox", "m006_handled_updates_by_user", "m007_inbox",
+              "m008_records"]
 
 
 @pytest.fixture(params=["file", "memory"])
@@ -59,18 +60,19 @@ def test_unserialisable_answers_are_refused(store: Store) -> None:
         store.save_step(StepWrites(UserRecord(1), set_answers={"when": NOW}), NOW)
 
 
-def test_follow_ups_and_journal(store: Store) -> None:
+def test_follow_ups_and_records(store: Store) -> None:
     user = UserRecord(3, dialog="urge", state="delay")
     due = NOW + timedelta(minutes=15)
-    (made,) = store.save_step(StepWrites(user, journal=[("urge", {"before": 8})],
+    (made,) = store.save_step(StepWrites(user, records=[NewRecord("urge", {"before": 8})],
                                          new_followups=[NewFollowUp(due, "urge", "recheck")]),
                               NOW).followups
     assert (made.user_id, made.due, made.dialog, made.state) == (3, due, "urge", "recheck")
     assert store.followup(made.id) == made
     assert store.pending_followups(until=NOW) == []
     assert store.pending_followups(until=due) == [made]
-    assert [(e.kind, e.data) for e in store.journal(3)] == [("urge", {"before": 8})]
-    assert store.journal(4) == []
+    assert [(r.kind, r.data, r.at) for r in store.records(3, "urge")] == [
+        ("urge", {"before": 8}, NOW)]
+    assert store.records(4, "urge") == [] and store.records(3, "abc") == []
     store.save_step(StepWrites(user, done_followup=made.id), due)
     assert store.followup(made.id) is None
 
@@ -91,8 +93,8 @@ def test_sqlite_file_is_private_and_in_wal_mode(tmp_path: Path) -> None:
     assert store.db.execute("pragma journal_mode").fetchone()[0] == "wal"
     assert store.db.execute("pragma secure_delete").fetchone()[0] == 1
     assert store.schema_version() == MIGRATIONS
-    assert {"users", "conversations", "answers", "journal", "urges", "checkins",
-            "followups"} <= set(store.db.table_names())
+    assert {"users", "conversations", "answers", "records", "followups"} <= \
+        set(store.db.table_names())
     store.close()
 
 
@@ -109,7 +111,7 @@ def test_migrations_run_once(tmp_path: Path) -> None:
 def test_a_failed_step_leaves_nothing_behind(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "coach.db")
     user = UserRecord(5, dialog="urge", state="rate")
-    bad = StepWrites(user, set_answers={"ok": 1}, journal=[("urge", {"x": object()})])
+    bad = StepWrites(user, set_answers={"ok": 1}, records=[NewRecord("urge", {"x": object()})])
     with pytest.raises(TypeError):
         store.save_step(bad, NOW)
     assert store.load_user(5) == UserRecord(5)
@@ -220,3 +222,62 @@ def test_forgetting_is_one_transaction(tmp_path: Path) -> None:
 def test_the_inbox_keeps_the_language_of_an_event() -> None:
     event = replace(Incoming.message(5, "hola"), update_id=9, language="es-MX")
     assert decode_event(encode_event(event)) == event
+
+
+def test_a_keyed_record_is_one_per_key_and_merged(store: Store) -> None:
+    """A check-in is one per day: a second the same day replaces it, through its merge."""
+    def keep_notes(old: dict, new: dict) -> dict:  # type: ignore[type-arg]
+        return {**new, "note": f"{old['note']}/{new['note']}"}
+    user = UserRecord(8)
+    for note, at in (("morning", NOW), ("evening", NOW + timedelta(hours=9))):
+        store.save_step(StepWrites(user, records=[
+            NewRecord("checkin", {"note": note}, key="2026-03-29", merge=keep_notes)]), at)
+    store.save_step(StepWrites(user, records=[NewRecord("checkin", {"note": "x"},
+                                                        key="2026-03-30")]), NOW)
+    days = store.records(8, "checkin")
+    assert [(r.key, r.data["note"]) for r in days] == [("2026-03-29", "morning/evening"),
+                                                       ("2026-03-30", "x")]
+    assert [r.key for r in store.records(8, "checkin", since_key="2026-03-30")] == ["2026-03-30"]
+    assert len(store.records(8, "checkin", limit=1)) == 1
+
+
+def test_the_old_tables_move_into_records(tmp_path: Path) -> None:
+    """A database from before m008 keeps its journal, urges and check-ins, as records."""
+    from sqlite_utils import Database
+
+    from bot.storage.sqlite import migrations
+
+    path = tmp_path / "old.db"
+    db = Database(path)
+    migrations.apply(db, stop_before="m008_records")  # the schema before records
+    db["journal"].insert({"user_id": 1, "kind": "abc", "data": '{"a": "x"}',
+                          "created_at": "2026-03-01T10:00:00+00:00"})
+    db["urges"].insert({"user_id": 1, "at": "2026-03-02T10:00:00+00:00", "strength_before": 8,
+                        "strength_after": 3, "trigger": "payday", "place": "", "coping": "walk",
+                        "used": "no", "next_time": "", "created_at": "x"})
+    db["checkins"].insert({"user_id": 1, "day": "2026-03-03", "mood": 4, "urges": 2,
+                           "went_well": "yes", "note": "ok",
+                           "created_at": "2026-03-03T20:00:00+00:00"})
+    db.conn.close()
+    store = SqliteStore(path)
+    assert [r.data for r in store.records(1, "abc")] == [{"a": "x"}]
+    assert [r.data for r in store.records(1, "urge")] == [
+        {"before": 8, "after": 3, "trigger": "payday", "place": "", "coping": "walk",
+         "used": "no", "next_time": ""}]
+    assert [(r.key, r.data) for r in store.records(1, "checkin")] == [
+        ("2026-03-03", {"mood": 4, "urges": 2, "went_well": "yes", "note": "ok"})]
+    assert not {"journal", "urges", "checkins"} & set(store.db.table_names())
+    store.close()
+
+
+def test_forget_and_export_cover_every_table_about_a_person(tmp_path: Path) -> None:
+    """The tables /forget and /export read were a hand-kept list: a table added later and
+    not listed kept its rows after /forget. They are now read from the schema."""
+    store = SqliteStore(tmp_path / "coach.db")
+    store.db["new_tool_table"].insert({"user_id": 6, "secret": "kept?"})
+    store.save_step(StepWrites(UserRecord(6), records=[NewRecord("abc", {"a": 1})]), NOW)
+    assert store.export(6)["new_tool_table"] == [{"user_id": 6, "secret": "kept?"}]
+    store.save_step(StepWrites(UserRecord(6), forget=True), NOW)
+    assert store.db.execute("select count(*) from new_tool_table").fetchone()[0] == 0
+    assert store.records(6, "abc") == []
+    store.close()

@@ -100,9 +100,9 @@ async def test_start_answers_with_inline_buttons_and_sets_the_menu(
                              ("Let's begin", "start|welcome|2")]
     assert first.params["parse_mode"] == "HTML"
     assert [c["command"] for c in emulator.commands] == [
-        "abc", "cba", "checkin", "export", "forget", "goals", "help", "helpline", "lapse",
-        "meeting", "place", "plan", "progress", "reminder", "start", "urge", "urges", "vaci",
-        "values", "cancel"]
+        "abc", "barriers", "cba", "checkin", "export", "forget", "goals", "help", "helpline",
+        "lapse", "meeting", "place", "plan", "progress", "reminder", "start", "urge", "urges",
+        "vaci", "values", "cancel"]
 
 
 @pytest.mark.asyncio

@@ -11,12 +11,12 @@ import pytest
 import yaml
 
 from bot.dialog.loader import load_catalog
-from bot.dialog.registry import default_registry
 from bot.dialog.spec import CRISIS_DIALOG, Catalog
 from bot.nlu.intents import Guess
 from bot.nlu.understanding import Understanding
 from bot.storage.base import StepWrites, UserRecord
 from bot.testing import ChatClient
+from bot.tools import default_registry
 
 pytestmark = pytest.mark.slow  # the evaluation sets and every step of every dialog: ~10 s
 

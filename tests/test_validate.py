@@ -13,12 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import CHANNELS
+from bot.channels.base import button_limit
 from bot.cli import main
 from bot.dialog.loader import build_dialog, check_directory, load_catalog
-from bot.dialog.registry import default_registry
 from bot.dialog.validate import Sources, check_catalog
-from bot.dialog.yamlfile import parse
 from bot.errors import DialogError, Problem
+from bot.tools import default_registry
+from bot.yamlfile import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 DIALOGS = ROOT / "dialogs"
@@ -680,14 +682,14 @@ def test_unknown_actions_and_conditions_list_the_known_names(write_dialogs):
         """)
     actions = ("(known: cancel_follow_ups, clear, end, find_absolutes, find_meetings, "
                "find_zone, follow_up, forget_me, helpline_for, journal, log_checkin, log_urge, "
-               "more_meetings, place_in_text, remember_place, resume, save, set_country, "
-               "set_reminder, start, use_saved_place)")
+               "more_meetings, offer_barriers, place_in_text, remember_place, resume, save, "
+               "set_barrier, set_country, set_reminder, start, use_saved_place)")
     assert run(folder) == [
         at(folder, 8, f"state 'a': unknown action 'frobnicate' {actions}"),
         at(folder, 8, f"state 'a': unknown action 'sav' (did you mean 'save'?) {actions}"),
         at(folder, 10, "state 'a': unknown condition 'answerd' (did you mean 'answered'?) "
-                       "(known: answered, at_least, below, equals, helpline_open, "
-                       "more_meetings, no_helpline, says, weekday)"),
+                       "(known: about_gambling, answered, at_least, barriers_in_place, below, "
+                       "equals, helpline_open, more_meetings, no_helpline, says, weekday)"),
         at(folder, 17, f"state 'b': unknown action 'nope' {actions}"),
     ]
 
@@ -844,7 +846,8 @@ def test_button_data_over_64_bytes(tmp_path):
     parsed, problems = parse(text, file)
     assert parsed is not None and problems == []
     sources = Sources([(build_dialog(parsed), parsed)], {}, None)
-    found = [str(p) for p in check_catalog(sources, default_registry())
+    found = [str(p) for p in check_catalog(sources, default_registry(),
+                                           button_limit(CHANNELS))
              if "command: help" not in p.message and "reach the end" not in p.message]
     assert found == [
         f"{file}:7: state '{state}': button data '{dialog}|{state}|0' is 83 bytes; Telegram "

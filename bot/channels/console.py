@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
-from bot.app import App
+from bot.channels.base import Capabilities, Host
 from bot.dialog.render import to_plain
 from bot.events import Incoming, Outgoing
 
@@ -23,38 +23,43 @@ HINTS = {"number": "(type a number)", "location": "(share one with /location LAT
 
 
 class ConsoleChat:
-    def __init__(self, app: App, user_id: int, stdin: TextIO, stdout: TextIO):
+    """The terminal chat: one person (`user_id`), typing."""
+
+    capabilities = Capabilities("terminal chat", markup=False)
+
+    def __init__(self, app: Host, user_id: int, stdin: TextIO, stdout: TextIO,
+                 database: Path | str = ""):
         self.app, self.user_id = app, user_id
         self._in, self._out = stdin, stdout
+        self._database = database
+
+    async def open(self) -> None:
+        self._print(f"smart-coach chat · you are user {self.user_id} · "
+                    f"database {self._database}")
+        self._print("Type /start to begin, /help for the menu, /quit to leave.\n")
+
+    async def close(self) -> None:
+        pass
 
     async def run(self) -> None:
-        self._print(f"smart-coach chat · you are user {self.user_id} · "
-                    f"database {self.app.config.db_path}")
-        self._print("Type /start to begin, /help for the menu, /quit to leave.\n")
-        # The console shares the database with Telegram: only this user's replies.
-        if await self.app.resend_unsent(self.deliver, self.user_id):
-            self._print("")
-        resumed = await self.app.dispatcher.run(self.app.engine.resume, self.user_id)
-        for reply in resumed:
-            await self.deliver(self.user_id, reply)
-        if resumed:
-            self._print("")
-        await self.app.start_schedules(self._deliver_alone)
-        # The time-zone map and gazetteer load on the engine thread while the person reads
-        # and types, not inside their first step that needs a place (half a second).
-        preparing = asyncio.ensure_future(self.app.dispatcher.run(self.app.prepare))
-        lines = self._read_lines()
-        while (line := await lines.get()) is not None:
-            text = line.strip()
-            if not text:
-                continue
-            if text.lower() in QUIT:
-                break
-            if await self.app.dispatcher.process(self.to_event(text), self.deliver):
+        # The console shares the database with Telegram: only this person's replies are
+        # resent. Follow-ups and nudges arrive by themselves while the chat waits.
+        async with self.app.serving(self, only_user=self.user_id):
+            resumed = await self.app.resume(self.user_id)
+            for reply in resumed:
+                await self._show(reply)
+            if resumed:
                 self._print("")
-            await self._after_forget()
-        await preparing
-        await self.app.stop_schedules()
+            lines = self._read_lines()
+            while (line := await lines.get()) is not None:
+                text = line.strip()
+                if not text:
+                    continue
+                if text.lower() in QUIT:
+                    break
+                if await self.app.handle(self.to_event(text), self._step):
+                    self._print("")
+                await self._after_forget()
 
     def to_event(self, text: str) -> Incoming:
         """Typed input as an event. A choice's number or words go as text: the engine
@@ -69,6 +74,16 @@ class ConsoleChat:
         return Incoming.message(self.user_id, text)
 
     async def deliver(self, user_id: int, reply: Outgoing) -> bool:
+        """A reply arriving on its own (a follow-up, a nudge, one a stop kept): set apart
+        by a blank line."""
+        await self._show(reply)
+        self._print("")
+        return True
+
+    async def _step(self, user_id: int, reply: Outgoing) -> bool:
+        return await self._show(reply)
+
+    async def _show(self, reply: Outgoing) -> bool:
         if reply.text:
             self._print("bot> " + to_plain(reply.text).replace("\n", "\n     "))
         if reply.location:
@@ -92,7 +107,7 @@ class ConsoleChat:
     @property
     def exports(self) -> Path:
         """This person's files (exports), beside the database: never the current folder."""
-        return self.app.config.db_path.resolve().parent / "exports" / str(self.user_id)
+        return self.app.data_dir / "exports" / str(self.user_id)
 
     def _save_privately(self, name: str, content: bytes) -> Path:
         """A new file each time (time-stamped), created readable by its owner only."""
@@ -114,16 +129,9 @@ class ConsoleChat:
         """/forget deletes every row about the person; their exported files go too."""
         if not self.exports.exists():
             return
-        user = await self.app.dispatcher.run(self.app.store.load_user, self.user_id)
-        if not user.known:
+        if not await self.app.known(self.user_id):
             shutil.rmtree(self.exports)
             self._print(f"bot> [your exported files in {self.exports} were deleted too]\n")
-
-    async def _deliver_alone(self, user_id: int, reply: Outgoing) -> bool:
-        """A follow-up or a nudge, arriving between steps: set apart by a blank line."""
-        await self.deliver(user_id, reply)
-        self._print("")
-        return True
 
     def _print(self, text: str) -> None:
         print(text, file=self._out, flush=True)

@@ -61,7 +61,6 @@ from bot.dialog.turn import (
     EndDialog,
     FollowUpRequest,
     ForgetMe,
-    RecordCheckin,
     ResumeDialog,
     SetReminder,
     StartDialog,
@@ -73,13 +72,12 @@ from bot.nlu.intents import Guess
 from bot.nlu.normalize import normalize
 from bot.reminders import next_due
 from bot.storage.base import (
-    CheckinEntry,
     FollowUp,
     NewFollowUp,
+    NewRecord,
     ReminderChange,
     StepWrites,
     Store,
-    UrgeEntry,
     UserRecord,
 )
 from bot.storage.outbox import Unsent
@@ -106,7 +104,7 @@ UNPROMPTED = {Kind.TIMER: Priority.FOLLOW_UP, Kind.NUDGE: Priority.NUDGE}
 
 
 class Timers(Protocol):
-    """Whoever runs follow-ups when they fall due (bot.scheduler.FollowUpScheduler)."""
+    """Whoever runs follow-ups when they fall due (bot.scheduler.Timers)."""
 
     def schedule(self, followup: FollowUp) -> None: ...
 
@@ -121,12 +119,10 @@ class _Step:
     now: datetime
     answers: dict[str, Any]
     replies: list[Outgoing] = field(default_factory=list)
-    journal: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    records: list[NewRecord] = field(default_factory=list)
     followups: list[NewFollowUp] = field(default_factory=list)
-    urges: list[UrgeEntry] = field(default_factory=list)
     cancel_dialogs: set[str] = field(default_factory=set)
     reminder: ReminderChange | None = None
-    checkin: CheckinEntry | None = None
     forget: bool = False
     cancel_followups: bool = False
     done_followup: int | None = None
@@ -136,11 +132,13 @@ class _Step:
 
     def writes(self, before: dict[str, Any], delivered: list[int]) -> StepWrites:
         changed = {k: v for k, v in self.answers.items() if before.get(k, _MISSING) != v}
-        return StepWrites(self.user, changed, set(before) - set(self.answers), self.journal,
-                          self.followups, self.cancel_followups, self.done_followup,
-                          self.update_id, self.urges, self.cancel_dialogs, self.reminder,
-                          self.checkin, self.forget, self.replies, delivered,
-                          self.nudge_done)
+        return StepWrites(
+            self.user, set_answers=changed, removed_answers=set(before) - set(self.answers),
+            records=self.records, new_followups=self.followups,
+            cancel_followups=self.cancel_followups, done_followup=self.done_followup,
+            update_id=self.update_id, cancel_dialogs=self.cancel_dialogs,
+            reminder=self.reminder, forget=self.forget, replies=self.replies,
+            delivered=delivered, nudge_done=self.nudge_done)
 
 
 _MISSING = object()
@@ -720,7 +718,8 @@ class Engine:
             raise DialogLoopError(f"more than {MAX_MOVES} moves in one step at "
                                   f"{dialog.name}:{state}")
         turn = Turn(step.user.user_id, dialog, step.answers, step.now, step.replies,
-                    journal=step.journal, urges=step.urges, timezone=step.user.timezone,
+                    records=step.records, timezone=step.user.timezone,
+                    saved=lambda kind: self.store.records(step.user.user_id, kind),
                     language=step.user.language, words=self.words)
         if not self.machines[dialog.name].run(turn, state, trigger):
             raise RuntimeError(f"no branch of {trigger!r} applies at {dialog.name}:{state}")
@@ -734,8 +733,6 @@ class Engine:
                 step.followups.append(NewFollowUp(effect.due, effect.dialog, effect.state))
             if isinstance(effect, SetReminder):
                 step.reminder = self._reminder_change(step, effect)
-            if isinstance(effect, RecordCheckin):
-                step.checkin = effect.entry
             if isinstance(effect, ForgetMe):
                 step.forget = True
         starts = [e.name for e in turn.effects if isinstance(e, StartDialog)]
@@ -774,7 +771,7 @@ class Engine:
             self._action_fns[call.name](turn, call.args)
         turn.replies.extend(self._render(turn.dialog, state, FactContext(
             self.store, turn.user_id, self.clock.now(), turn.answers, turn.timezone,
-            turn.language)))
+            turn.language, turn.records)))
 
     # -- replies --------------------------------------------------------------------------
 

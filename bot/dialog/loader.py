@@ -7,7 +7,6 @@ Telegram's limits. The engine never sees a dialog that did not pass both.
 
 from __future__ import annotations
 
-import dataclasses
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -16,28 +15,30 @@ from bot.dialog import schema
 from bot.dialog.registry import Registry
 from bot.dialog.spec import Branch, ButtonSpec, Call, Catalog, DialogSpec, StateSpec
 from bot.dialog.validate import Sources, check_catalog
-from bot.dialog.yamlfile import Parsed, parse
 from bot.errors import DialogError, Problem
-from bot.nlu.crisis import build_crisis, build_risk_model
-from bot.nlu.intents import StaleWeights, build_intents, shipped_only
-from bot.nlu.understanding import Understanding
-from bot.nlu.words import Words, build_words
+from bot.nlu.intents import shipped_only
+from bot.nlu.load import load_understanding
+from bot.yamlfile import Parsed, parse
 
 MESSAGES_KEY = "messages"
 
 
-def load_catalog(directory: str | Path, registry: Registry) -> Catalog:
+def load_catalog(directory: str | Path, registry: Registry,
+                 button_limit: tuple[str, int] | None = None) -> Catalog:
     """The validated catalog; raises DialogError listing every problem otherwise."""
-    catalog, problems = check_directory(directory, registry, train_stale=True)
+    catalog, problems = check_directory(directory, registry, train_stale=True,
+                                        button_limit=button_limit)
     if problems or catalog is None:
         raise DialogError(problems)
     return catalog
 
 
-def check_directory(directory: str | Path, registry: Registry, train_stale: bool = False
+def check_directory(directory: str | Path, registry: Registry, train_stale: bool = False,
+                    button_limit: tuple[str, int] | None = None
                     ) -> tuple[Catalog | None, list[Problem]]:
     """train_stale: a model whose examples changed since its shipped weights were trained is
-    trained now (with scikit-learn, and a warning) rather than reported (`validate`)."""
+    trained now (with scikit-learn, and a warning) rather than reported (`validate`).
+    button_limit: (channel, bytes) a button's data may take, for the strictest channel."""
     folder = Path(directory)
     if not folder.is_dir():
         return None, [Problem(str(folder), 1, "no such folder of dialogs")]
@@ -92,43 +93,10 @@ def check_directory(directory: str | Path, registry: Registry, train_stale: bool
         understanding, found = load_understanding(folder)
     problems.extend(found)
     problems.extend(check_catalog(Sources(dialogs, messages or {}, messages_parsed,
-                                          understanding), registry))
+                                          understanding), registry, button_limit))
     if problems or messages is None:
         return None, sorted(problems)
     return Catalog({d.name: d for d, _ in dialogs}, messages, understanding), []
-
-
-def load_understanding(folder: Path, language: str = "en") -> tuple[Understanding,
-                                                                       list[Problem]]:
-    """crisis/, intents/ and words/<language>.yaml, when the folder has them."""
-    problems: list[Problem] = []
-    built: dict[str, Any] = {}
-    builders: tuple[tuple[str, Any], ...] = (
-        ("crisis", build_crisis), ("intents", build_intents), ("words", build_words))
-    for name, build in builders:
-        path = folder / name / f"{language}.yaml"
-        if not path.is_file():
-            continue
-        parsed, found = parse(path.read_text(encoding="utf-8"), str(path))
-        problems.extend(found)
-        if parsed is not None and not found:
-            result, found = build(parsed)
-            problems.extend(found)
-            built[name] = result
-    crisis, intents = built.get("crisis"), built.get("intents")
-    examples = folder / "crisis" / "examples" / f"{language}.yaml"
-    if crisis is not None and examples.is_file():
-        parsed, found = parse(examples.read_text(encoding="utf-8"), str(examples))
-        problems.extend(found)
-        if parsed is not None and not found:
-            # Every intent example ("i want a drink", "i feel so ashamed") is a counter-example.
-            try:
-                model, found = build_risk_model(parsed, intents.examples if intents else ())
-            except StaleWeights as exc:  # its weights ship with the intent model's
-                model, found = None, [Problem(str(examples), 1, str(exc))]
-            problems.extend(found)
-            crisis = dataclasses.replace(crisis, risk_model=model)
-    return Understanding(crisis, intents, words=built.get("words") or Words()), problems
 
 
 def build_dialog(parsed: Parsed) -> DialogSpec:

@@ -14,9 +14,9 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.exceptions import best_match
 
-from bot.dialog.hints import did_you_mean
-from bot.dialog.yamlfile import Parsed, Path
 from bot.errors import Problem
+from bot.hints import did_you_mean
+from bot.yamlfile import Parsed, Path
 
 
 @cache

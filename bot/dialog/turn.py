@@ -7,13 +7,14 @@ effects on the turn, and the engine applies them and saves everything in one go.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.dialog.spec import DialogSpec
 from bot.events import Outgoing
-from bot.storage.base import CheckinEntry, UrgeEntry
+from bot.storage.base import NewRecord, Record
 
 if TYPE_CHECKING:
     from bot.nlu.words import Words
@@ -58,17 +59,12 @@ class SetReminder:
 
 
 @dataclass(frozen=True, slots=True)
-class RecordCheckin:
-    entry: CheckinEntry
-
-
-@dataclass(frozen=True, slots=True)
 class ForgetMe:
     """Delete every row about the person (after this step's messages)."""
 
 
 Effect = (FollowUpRequest | StartDialog | EndDialog | ResumeDialog | CancelFollowUps
-          | SetReminder | RecordCheckin | ForgetMe)
+          | SetReminder | ForgetMe)
 
 
 @dataclass(eq=False)
@@ -79,9 +75,14 @@ class Turn:
     now: datetime
     replies: list[Outgoing] = field(default_factory=list)
     effects: list[Effect] = field(default_factory=list)
-    journal: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    urges: list[UrgeEntry] = field(default_factory=list)
+    records: list[NewRecord] = field(default_factory=list)  # what tools keep (journal, urges…)
+    # The person's saved records of a kind, newest first (the store's, read on demand).
+    saved: Callable[[str], Sequence[NewRecord | Record]] = lambda kind: ()
     timezone: str | None = None  # the person's, once known
     language: str | None = None  # as their app reports it ("en-GB")
     words: Words | None = None  # everyday words in the person's language, for actions
     state: str = ""  # the state entered, then the state reached (DialogMachine.run)
+
+    def records_of(self, kind: str) -> list[NewRecord | Record]:
+        """The person's records of a kind, newest first: this step's, then the saved ones."""
+        return [*(r for r in reversed(self.records) if r.kind == kind), *self.saved(kind)]

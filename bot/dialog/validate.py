@@ -13,16 +13,15 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from bot.dialog.hints import did_you_mean as _suggest
 from bot.dialog.registry import CheckContext, Entry, Registry
 from bot.dialog.render import placeholders
 from bot.dialog.spec import CRISIS_DIALOG, Call, DialogSpec, StateSpec
-from bot.dialog.yamlfile import Parsed
 from bot.errors import Problem
+from bot.hints import did_you_mean as _suggest
 from bot.nlu.intents import NONE
 from bot.nlu.understanding import Understanding
+from bot.yamlfile import Parsed
 
-CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for a button's callback_data
 RESERVED_COMMANDS = {"cancel"}
 ENGINE_KEYS = {"crisis.kind", "crisis.signal", "safety.means", "place.shared", "command.args",
                "intent.text", "intent.name"}  # answers the engine saves
@@ -64,7 +63,10 @@ class Sources:
     understanding: Understanding = field(default_factory=lambda: Understanding(None, None))
 
 
-def check_catalog(sources: Sources, registry: Registry) -> list[Problem]:
+def check_catalog(sources: Sources, registry: Registry,
+                  button_limit: tuple[str, int] | None = None) -> list[Problem]:
+    """button_limit: (channel, bytes), the channel allowing a button's data the fewest
+    bytes among those the dialogs are for (bot.channels.base.button_limit)."""
     problems: list[Problem] = []
     names = frozenset(d.name for d, _ in sources.dialogs)
     # Placeholders can show answers some dialog saves, and the facts the engine computes.
@@ -74,7 +76,7 @@ def check_catalog(sources: Sources, registry: Registry) -> list[Problem]:
     problems += _check_understanding(sources)
     for dialog, parsed in sources.dialogs:
         ctx = CheckContext(dialog, names)
-        problems += _check_dialog(dialog, parsed, registry, ctx, saved)
+        problems += _check_dialog(dialog, parsed, registry, ctx, saved, button_limit)
     parsed_messages = sources.messages_parsed
     for key, text in sources.messages.items():
         assert parsed_messages is not None
@@ -188,7 +190,7 @@ def _all_calls(state: StateSpec) -> Iterator[Call]:
 
 
 def _check_dialog(dialog: DialogSpec, parsed: Parsed, registry: Registry, ctx: CheckContext,
-                  saved: set[str]) -> list[Problem]:
+                  saved: set[str], button_limit: tuple[str, int] | None) -> list[Problem]:
     problems: list[Problem] = []
     states = dialog.states
 
@@ -231,11 +233,11 @@ def _check_dialog(dialog: DialogSpec, parsed: Parsed, registry: Registry, ctx: C
         for i, button in enumerate(state.buttons):
             data = state.button_data(dialog.name, i)
             size = len(data.encode("utf-8"))
-            if size > CALLBACK_DATA_LIMIT:
+            if button_limit and size > button_limit[1]:
+                channel, most = button_limit
                 problems.append(Problem(dialog.file, button.line,
-                                        f"{here}: button data '{data}' is {size} bytes; Telegram "
-                                        f"allows {CALLBACK_DATA_LIMIT}: shorten the dialog or "
-                                        "state name"))
+                                        f"{here}: button data '{data}' is {size} bytes; {channel} "
+                                        f"allows {most}: shorten the dialog or state name"))
         for text, line in _texts(state, parsed):
             problems += [Problem(dialog.file, line, f"{here}: {m}")
                          for m in language_problems(text)]

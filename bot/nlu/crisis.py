@@ -25,11 +25,11 @@ from typing import Any
 
 from rapidfuzz.distance import OSA
 
-from bot.dialog.yamlfile import Parsed
 from bot.errors import Problem
 from bot.nlu.intents import Scorer, train
 from bot.nlu.normalize import normalize
 from bot.nlu.rules import Rule, RuleSet, grams
+from bot.yamlfile import Parsed
 
 MIN_CORRECTED = 5  # letters a key word needs before a misspelling of it is corrected
 REMEMBERED = 50_000  # words whose correction is kept (a few MB at most)

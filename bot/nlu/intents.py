@@ -39,9 +39,9 @@ import numpy as np
 import numpy.typing as npt
 from rapidfuzz.distance import OSA
 
-from bot.dialog.yamlfile import Parsed
 from bot.errors import BotError, Problem
 from bot.nlu.normalize import normalize
+from bot.yamlfile import Parsed
 
 NONE = "none"
 log = logging.getLogger(__name__)

@@ -10,10 +10,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.dialog.yamlfile import Parsed
 from bot.errors import Problem
 from bot.meetings.helpline import TOPICS
 from bot.nlu.normalize import normalize
+from bot.yamlfile import Parsed
 
 SHORT = 5  # words: a longer message is not "a number" or "a yes", it says something more
 _NUMBERS = re.compile(r"(?<![\w.,])-?\d+(?:[.,]\d+)?(?![\w])")

@@ -17,10 +17,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bot.dialog.hints import did_you_mean
-from bot.dialog.yamlfile import Parsed, parse
 from bot.errors import ConfigError
+from bot.hints import did_you_mean
 from bot.places import zone_at
+from bot.yamlfile import Parsed, parse
 
 DEFAULT = "default"  # the table's entry for people whose country is not known
 SHIPPED = "bot/safety/lines.yaml"  # how errors in the shipped table name it
@@ -139,7 +139,7 @@ def _read(path: Path) -> str:
 
 
 def _parse_table(text: str, file: str) -> dict[str, CountryLines]:
-    # bot.dialog.yamlfile rejects duplicate keys (safe_load would keep the second GB silently)
+    # bot.yamlfile rejects duplicate keys (safe_load would keep the second GB silently)
     # and reads only true/false as booleans, so Norway's key NO stays "NO".
     parsed, problems = parse(text, file)
     if problems:

@@ -8,8 +8,8 @@ crash leaves either the whole step or none of it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.events import Incoming, Outgoing
@@ -48,26 +48,23 @@ class NewFollowUp:
 
 
 @dataclass(frozen=True, slots=True)
-class JournalEntry:
-    id: int
-    user_id: int
+class Record:
+    """One entry a tool keeps about a person (an urge, a day's check-in, an ABC, a barrier
+    set up): all in one person-keyed table, so /export and /forget cover every tool."""
+
+    kind: str  # "urge", "checkin", "abc", ...
+    data: dict[str, Any]
+    at: datetime  # when it was written (aware, UTC)
+    key: str | None = None  # one record per (kind, key), e.g. a check-in per day
+
+
+@dataclass(frozen=True)
+class NewRecord:
     kind: str
     data: dict[str, Any]
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class UrgeEntry:
-    """One urge in the urge log (SMART's urge log fields). Strengths are 0-10."""
-
-    at: datetime
-    strength_before: int | None = None
-    strength_after: int | None = None
-    trigger: str = ""
-    place: str = ""  # where, and with whom
-    coping: str = ""  # what they did, what helped
-    used: str = ""  # "no", "yes", "rather not say": never judged
-    next_time: str = ""  # an idea for next time
+    key: str | None = None  # with a key, it replaces the record of that key
+    # ... or, given, makes one of the record already there and this one: merge(old, new).
+    merge: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,21 +94,6 @@ class Nudge:
     due: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class CheckinEntry:
-    day: date  # the person's local date
-    mood: int | None = None  # 1-5
-    urges: int | None = None  # 0-10
-    went_well: str = ""  # "yes", "used", "rather not say"
-    note: str = ""
-
-    def then(self, later: CheckinEntry) -> CheckinEntry:
-        """The day's check-in after a second one: how the day is going now (mood, urges, how
-        it went: the later answers), and every note kept, in order."""
-        notes = "\n".join(n for n in (self.note, later.note) if n)
-        return replace(later, note=notes)
-
-
 @dataclass
 class StepWrites:
     """Everything one engine step changes for one user."""
@@ -119,15 +101,13 @@ class StepWrites:
     user: UserRecord
     set_answers: dict[str, Any] = field(default_factory=dict)
     removed_answers: set[str] = field(default_factory=set)
-    journal: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    records: list[NewRecord] = field(default_factory=list)  # the tools' entries
     new_followups: list[NewFollowUp] = field(default_factory=list)
     cancel_followups: bool = False  # drop every pending follow-up of the user
     done_followup: int | None = None  # the follow-up this step handled
     update_id: int | None = None  # the channel update this step handled
-    urges: list[UrgeEntry] = field(default_factory=list)
     cancel_dialogs: set[str] = field(default_factory=set)  # drop these dialogs' follow-ups
     reminder: ReminderChange | None = None
-    checkin: CheckinEntry | None = None
     forget: bool = False  # delete everything about the person instead of saving
     replies: list[Outgoing] = field(default_factory=list)  # to the outbox, until delivered
     delivered: list[int] = field(default_factory=list)  # outbox ids delivered meanwhile
@@ -182,21 +162,21 @@ class Store(Protocol):
         """Follow-ups not yet handled, due at or before `until` (all if None), by due time."""
         ...
 
+    def next_followup_due(self, after: datetime) -> datetime | None:
+        """When the first follow-up due after `after` is due (None: there is none)."""
+        ...
+
     def followups_of(self, user_id: int) -> list[FollowUp]:
         """One person's pending follow-ups, by due time."""
         ...
 
-    def journal(self, user_id: int) -> list[JournalEntry]: ...
-
-    def urges(self, user_id: int, limit: int = 10) -> list[UrgeEntry]:
-        """The most recent urges, newest first."""
+    def records(self, user_id: int, kind: str, limit: int | None = None,
+                since_key: str | None = None) -> list[Record]:
+        """The person's records of a kind, newest first: at most `limit`; only those
+        whose key is `since_key` or after (check-ins keyed by day: from that day on)."""
         ...
 
     def reminder(self, user_id: int) -> Reminder | None: ...
-
-    def checkins(self, user_id: int, since: date) -> list[CheckinEntry]:
-        """Check-ins from `since` on, oldest first."""
-        ...
 
     def claim_nudges(self, now: datetime, grace: timedelta,
                      schedule: Callable[[Reminder, datetime], tuple[datetime, datetime]],

@@ -15,7 +15,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +24,13 @@ from sqlite_utils import Database, Migrations
 from bot.events import Incoming, Outgoing
 from bot.storage import outbox
 from bot.storage.base import (
-    CheckinEntry,
     FollowUp,
-    JournalEntry,
+    NewRecord,
     Nudge,
+    Record,
     Reminder,
     SavedStep,
     StepWrites,
-    UrgeEntry,
     UserRecord,
 )
 from bot.storage.inbox import decode as decode_event
@@ -118,11 +117,29 @@ def m007_inbox(db: Database) -> None:
                               "received_at": str}, pk="update_id")
 
 
-# Every table with rows about a person, and the column naming them.
-PERSONAL = (("users", "id"), ("conversations", "user_id"), ("answers", "user_id"),
-            ("journal", "user_id"), ("urges", "user_id"), ("checkins", "user_id"),
-            ("followups", "user_id"), ("reminders", "user_id"), ("handled_updates", "user_id"),
-            ("outbox", "user_id"), ("inbox", "user_id"))
+@migrations()
+def m008_records(db: Database) -> None:
+    # One person-keyed table for what every tool keeps (kind, data, when; a key makes it
+    # one per key, e.g. a check-in per day), instead of a table per tool: a new tool
+    # needs no migration, and /export and /forget cover it by construction.
+    db.execute("create table records (id integer primary key, user_id integer not null, "
+               "kind text not null, key text, data text not null, at text not null)")
+    db.execute("create index records_by_person on records (user_id, kind, at)")
+    db.execute("create unique index records_by_key on records (user_id, kind, key)")
+    db.execute("insert into records (user_id, kind, data, at) "
+               "select user_id, kind, data, created_at from journal order by id")
+    db.execute("insert into records (user_id, kind, data, at) select user_id, 'urge', "
+               "json_object('before', strength_before, 'after', strength_after, "
+               "'trigger', trigger, 'place', place, 'coping', coping, 'used', used, "
+               "'next_time', next_time), at from urges order by id")
+    db.execute("insert into records (user_id, kind, key, data, at) select user_id, "
+               "'checkin', day, json_object('mood', mood, 'urges', urges, 'went_well', "
+               "went_well, 'note', note), created_at from checkins order by id")
+    for table in ("journal", "urges", "checkins"):
+        db.execute(f"drop table {table}")
+
+
+MESSAGES_ON_THE_WAY = ("outbox", "inbox")  # not part of an export: not data about them
 
 
 HANDLED_KEPT = timedelta(days=2)  # Telegram keeps an unconfirmed update for 24 hours
@@ -187,7 +204,7 @@ class SqliteStore:
             # (and the step's goodbye queued), never half of them.
             with self._lock:
                 with self.db.atomic():
-                    for name, column in PERSONAL:
+                    for name, column in self._personal():
                         self.db.execute(f"delete from {name} where {column} = ?",
                                         [user.user_id])
                     self._delete_delivered(writes.delivered)
@@ -227,9 +244,8 @@ class SqliteStore:
             for key in writes.removed_answers:
                 self.db.execute("delete from answers where user_id = ? and key = ?",
                                 [user.user_id, key])
-            for kind, data in writes.journal:
-                self.db.table("journal").insert({"user_id": user.user_id, "kind": kind,
-                                           "data": json.dumps(data), "created_at": stamp})
+            for record in writes.records:
+                self._write(user.user_id, record, stamp)
             if writes.cancel_followups:
                 self.db.execute("delete from followups where user_id = ?", [user.user_id])
             for dialog in writes.cancel_dialogs:
@@ -237,13 +253,6 @@ class SqliteStore:
                                 [user.user_id, dialog])
             if writes.done_followup is not None:
                 self.db.execute("delete from followups where id = ?", [writes.done_followup])
-            for urge in writes.urges:
-                self.db.table("urges").insert({
-                    "user_id": user.user_id, "at": _iso(urge.at),
-                    "strength_before": urge.strength_before,
-                    "strength_after": urge.strength_after, "trigger": urge.trigger,
-                    "place": urge.place, "coping": urge.coping, "used": urge.used,
-                    "next_time": urge.next_time, "created_at": stamp})
             if writes.reminder is not None:
                 change = writes.reminder
                 if change.local_time is None:
@@ -254,20 +263,6 @@ class SqliteStore:
                         {"user_id": user.user_id, "local_time": change.local_time,
                          "zone": change.zone, "next_due": _iso(change.next_due),
                          "claimed_due": None, "updated_at": stamp}, pk="user_id")
-            if writes.checkin is not None:
-                entry = writes.checkin
-                earlier = next(self.db.query(
-                    "select * from checkins where user_id = ? and day = ?",
-                    [user.user_id, entry.day.isoformat()]), None)
-                if earlier is not None:
-                    entry = _checkin(earlier).then(entry)
-                self.db.execute(
-                    "insert into checkins (user_id, day, mood, urges, went_well, note, "
-                    "created_at) values (?, ?, ?, ?, ?, ?, ?) on conflict(user_id, day) do "
-                    "update set mood = excluded.mood, urges = excluded.urges, "
-                    "went_well = excluded.went_well, note = excluded.note",
-                    [user.user_id, entry.day.isoformat(), entry.mood, entry.urges,
-                     entry.went_well, entry.note, stamp])
             if writes.update_id is not None:
                 self.db.execute("insert or ignore into handled_updates values (?, ?, ?)",
                                 [writes.update_id, user.user_id, stamp])
@@ -284,6 +279,29 @@ class SqliteStore:
                                 [user.user_id])
             replies = self._queue(user.user_id, writes.replies, stamp)
         return SavedStep(created, replies)
+
+    def _write(self, user_id: int, record: NewRecord, stamp: str) -> None:
+        data = record.data
+        if record.key is not None and record.merge is not None:
+            earlier = next(self.db.query(
+                "select data from records where user_id = ? and kind = ? and key = ?",
+                [user_id, record.kind, record.key]), None)
+            if earlier is not None:
+                data = record.merge(json.loads(earlier["data"]), data)
+        self.db.execute(
+            "insert into records (user_id, kind, key, data, at) values (?, ?, ?, ?, ?) "
+            "on conflict(user_id, kind, key) do update set data = excluded.data, "
+            "at = excluded.at", [user_id, record.kind, record.key, json.dumps(data), stamp])
+
+    def _personal(self) -> list[tuple[str, str]]:
+        """Every table with rows about a person and the column naming them, read from the
+        schema (a `user_id` column; `users.id`): a table added later is covered without
+        anyone remembering to list it."""
+        found = [("users", "id")]
+        for table in self.db.tables:
+            if table.name != "users" and "user_id" in table.columns_dict:
+                found.append((table.name, "user_id"))
+        return found
 
     def _queue(self, user_id: int, replies: list[Outgoing], stamp: str) -> list[Outgoing]:
         queued = []
@@ -352,37 +370,38 @@ class SqliteStore:
         with self._lock:
             return [_followup(r) for r in self.db.query(sql + " order by due_at, id", params)]
 
+    def next_followup_due(self, after: datetime) -> datetime | None:
+        with self._lock:
+            row = self.db.execute("select min(due_at) from followups where due_at > ?",
+                                  [_iso(after)]).fetchone()
+        return _dt(row[0]) if row and row[0] else None
+
     def followups_of(self, user_id: int) -> list[FollowUp]:
         with self._lock:
             return [_followup(r) for r in self.db.query(
                 "select * from followups where user_id = ? order by due_at, id", [user_id])]
 
-    def journal(self, user_id: int) -> list[JournalEntry]:
+    def records(self, user_id: int, kind: str, limit: int | None = None,
+                since_key: str | None = None) -> list[Record]:
+        sql = "select * from records where user_id = ? and kind = ?"
+        params: list[Any] = [user_id, kind]
+        if since_key is not None:
+            sql += " and key >= ?"
+            params.append(since_key)
+        sql += " order by at desc, id desc"
+        if limit is not None:
+            sql += " limit ?"
+            params.append(limit)
         with self._lock:
-            return [JournalEntry(r["id"], r["user_id"], r["kind"], json.loads(r["data"]),
-                                 _dt(r["created_at"]))
-                    for r in self.db.query("select * from journal where user_id = ? "
-                                           "order by id", [user_id])]
-
-    def urges(self, user_id: int, limit: int = 10) -> list[UrgeEntry]:
-        with self._lock:
-            rows = list(self.db.query("select * from urges where user_id = ? order by at desc, "
-                                      "id desc limit ?", [user_id, limit]))
-        return [UrgeEntry(_dt(r["at"]), r["strength_before"], r["strength_after"],
-                          r["trigger"] or "", r["place"] or "", r["coping"] or "",
-                          str(r["used"] or ""), r["next_time"] or "") for r in rows]
+            rows = list(self.db.query(sql, params))
+        return [Record(r["kind"], json.loads(r["data"]), _dt(r["at"]), r["key"])
+                for r in rows]
 
     def reminder(self, user_id: int) -> Reminder | None:
         with self._lock:
             row = next(self.db.query("select * from reminders where user_id = ?", [user_id]),
                        None)
         return _reminder(row) if row else None
-
-    def checkins(self, user_id: int, since: date) -> list[CheckinEntry]:
-        with self._lock:
-            rows = list(self.db.query("select * from checkins where user_id = ? and day >= ? "
-                                      "order by day", [user_id, since.isoformat()]))
-        return [_checkin(r) for r in rows]
 
     def claim_nudges(self, now: datetime, grace: timedelta,
                      schedule: Callable[[Reminder, datetime], tuple[datetime, datetime]],
@@ -420,8 +439,8 @@ class SqliteStore:
     def export(self, user_id: int) -> dict[str, Any]:
         with self._lock:
             data: dict[str, Any] = {}
-            for table, column in PERSONAL:
-                if table in ("outbox", "inbox"):  # messages on their way, in or out
+            for table, column in self._personal():
+                if table in MESSAGES_ON_THE_WAY:
                     continue
                 rows = list(self.db.query(f"select * from {table} where {column} = ?",
                                           [user_id]))
@@ -440,9 +459,8 @@ class SqliteStore:
             return {"people": count("select count(*) from users"),
                     "active": count("select count(*) from users where active = 1"),
                     "daily check-ins set": count("select count(*) from reminders"),
-                    "check-ins": count("select count(*) from checkins"),
-                    "urges logged": count("select count(*) from urges"),
-                    "journal entries": count("select count(*) from journal")}
+                    **{f"{row[0]} records": int(row[1]) for row in self.db.execute(
+                        "select kind, count(*) from records group by kind order by kind")}}
 
     def close(self) -> None:
         with self._lock:
@@ -451,11 +469,6 @@ class SqliteStore:
 
 def _reminder(row: dict[str, Any]) -> Reminder:
     return Reminder(row["user_id"], row["local_time"], row["zone"], _dt(row["next_due"]))
-
-
-def _checkin(row: dict[str, Any]) -> CheckinEntry:
-    return CheckinEntry(date.fromisoformat(row["day"]), row["mood"], row["urges"],
-                        row["went_well"] or "", row["note"] or "")
 
 
 def _followup(row: dict[str, Any]) -> FollowUp:

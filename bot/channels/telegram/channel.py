@@ -32,17 +32,18 @@ from urllib.parse import urlparse
 from aiohttp import web
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
-from telegram.error import Conflict, NetworkError, TelegramError, TimedOut
+from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.ext import Application
 
-from bot.app import App
+from bot.channels.base import Host
 from bot.channels.telegram.convert import Inbound, Route, classify
 from bot.channels.telegram.limiter import PriorityLimiter
+from bot.channels.telegram.limits import CAPABILITIES
 from bot.channels.telegram.sender import ChatPacer, Delivery, Sender
 from bot.channels.telegram.transport import AiohttpRequest
 from bot.config import TelegramConfig
 from bot.dispatch import ChannelDown
-from bot.errors import ConfigError
+from bot.errors import BotError, ConfigError
 from bot.events import Incoming, Outgoing
 
 log = logging.getLogger(__name__)
@@ -63,8 +64,16 @@ class MissingToken(ConfigError):
         super().__init__(source, "telegram.token", NO_TOKEN)
 
 
+class RejectedToken(BotError):
+    def __init__(self) -> None:
+        super().__init__("Telegram rejected the bot token: check TELEGRAM_BOT_TOKEN (or "
+                         "telegram.token) against what @BotFather gave you.")
+
+
 class TelegramChannel:
-    def __init__(self, app: App, config: TelegramConfig, *, source: str = "(defaults)",
+    capabilities = CAPABILITIES
+
+    def __init__(self, app: Host, config: TelegramConfig, *, source: str = "(defaults)",
                  max_attempts: int = 6, backoff: float = 0.5,
                  poll_timeout: int = POLL_TIMEOUT, request_timeout: float = 5.0,
                  pacer: ChatPacer | None = None):
@@ -117,7 +126,10 @@ class TelegramChannel:
 
     def run(self) -> None:
         """Run until SIGINT or SIGTERM, then finish the updates in hand and stop."""
-        asyncio.run(self.serve())
+        try:
+            asyncio.run(self.serve())
+        except InvalidToken:
+            raise RejectedToken() from None
 
     async def serve(self) -> None:
         stop = asyncio.Event()
@@ -134,33 +146,31 @@ class TelegramChannel:
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[TelegramChannel]:
-        """Connected, commands set, follow-ups scheduled; cleanly stopped on exit."""
-        await self.application.initialize()
-        try:
-            await self.application.start()
-            await self.app.dispatcher.run(self.app.prepare)
-            commands = [BotCommand(name, text) for name, text in self.app.catalog.commands()]
-            await self.application.bot.set_my_commands(commands)
-            resent = await self.app.resend_unsent(self.deliver)
-            # Everything loaded so far (dialogs, the intent model, the libraries) lives as
-            # long as the process: out of the garbage collector's sight, its full passes
-            # stop pausing the loop for tens of milliseconds, which bunched paced sends into
-            # 429s (bench/nudges.py: 262 at 10,000 nudges, none with it).
-            gc.freeze()
-            followups, nudges = await self.app.start_schedules(self.deliver)
-            log.info("started as @%s; %d replies resent after a stop, %d follow-ups pending, "
-                     "%d check-in nudges queued", self.application.bot.username, resent,
-                     followups, nudges)
+        """The App's lifecycle around this channel (App.serving): connected, the command
+        menu set, what a stop kept resent, follow-ups and nudges running; stopped cleanly
+        on exit."""
+        async with self.app.serving(self):
             yield self
-        finally:
-            await self.stop_webhook()
-            await self.app.stop_schedules()
-            if self.application.running:
-                await self.application.stop()  # waits for handlers still running
-            if self._background:
-                await asyncio.gather(*self._background, return_exceptions=True)
-            await self.application.shutdown()
-            self.app.close()
+
+    async def open(self) -> None:
+        await self.application.initialize()
+        await self.application.start()
+        commands = [BotCommand(name, text) for name, text in self.app.catalog.commands()]
+        await self.application.bot.set_my_commands(commands)
+        log.info("connected as @%s", self.application.bot.username)
+        # Everything loaded so far (dialogs, the intent model, the libraries) lives as long
+        # as the process: out of the garbage collector's sight, its full passes stop
+        # pausing the loop for tens of milliseconds, which bunched paced sends into 429s
+        # (bench/nudges.py: 262 at 10,000 nudges, none with it).
+        gc.freeze()
+
+    async def close(self) -> None:
+        await self.stop_webhook()
+        if self.application.running:
+            await self.application.stop()  # waits for handlers still running
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+        await self.application.shutdown()
 
     async def start_webhook(self) -> None:
         """Serve the webhook, then register its URL with the secret (requests without it
@@ -171,7 +181,7 @@ class TelegramChannel:
         self._webhook = web.AppRunner(server, access_log=None)
         await self._webhook.setup()
         await web.TCPSite(self._webhook, hook.listen, hook.port).start()
-        for event in await self.app.dispatcher.run(self.app.store.inbox):
+        for event in await self.app.received():
             self._handle_soon(event)
         await self.application.bot.set_webhook(hook.url or "", secret_token=hook.secret_token,
                                                allowed_updates=Update.ALL_TYPES)
@@ -204,7 +214,7 @@ class TelegramChannel:
         first."""
         bot = self.application.bot
         await bot.delete_webhook()
-        for event in await self.app.dispatcher.run(self.app.store.inbox):
+        for event in await self.app.received():
             self._handle_soon(event)
         offset: int | None = None
         failures = 0
@@ -261,9 +271,7 @@ class TelegramChannel:
                 events.append(replace(inbound.incoming, update_id=update.update_id))
             else:
                 self._in_background(self._other(inbound))
-        fresh = await self.app.dispatcher.run(self.app.store.receive, events,
-                                              self.app.clock.now())
-        for event in fresh:
+        for event in await self.app.receive(events):
             self._handle_soon(event)
 
     def _handle_soon(self, event: Incoming) -> None:
@@ -274,7 +282,7 @@ class TelegramChannel:
     async def _handle(self, event: Incoming) -> None:
         """Never raises: an error is logged with the update id, the person gets an apology."""
         try:
-            await self.app.dispatcher.process(event, self.deliver)
+            await self.app.handle(event, self.deliver)
         except Exception as exc:
             log.error("update %s failed: %s", event.update_id, type(exc).__name__,
                       exc_info=exc)
@@ -317,7 +325,7 @@ class TelegramChannel:
         self._in_background(self._block(chat_id))
 
     async def _block(self, chat_id: int) -> None:
-        await self.app.dispatcher.process(Incoming.blocked(chat_id), self.deliver)
+        await self.app.handle(Incoming.blocked(chat_id), self.deliver)
 
     def _in_background(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)

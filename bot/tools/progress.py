@@ -9,8 +9,11 @@ from __future__ import annotations
 import io
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from bot.storage.base import CheckinEntry, UrgeEntry
+from bot.dialog.registry import FactContext, Picture, Registry
+from bot.tools.checkins import CheckinEntry, checkins_of
+from bot.tools.urges import UrgeEntry, urges_of
 
 DAYS = 30
 
@@ -100,3 +103,24 @@ def chart(checkins: list[CheckinEntry], today: date) -> bytes:
     figure.savefig(buffer, format="png")
     plt.close(figure)
     return buffer.getvalue()
+
+
+def register(reg: Registry, timezone: str) -> None:
+    zone = ZoneInfo(timezone)
+
+    def local_today(ctx: FactContext) -> date:
+        return ctx.now.astimezone(ZoneInfo(ctx.timezone) if ctx.timezone else zone).date()
+
+    def progress_summary(ctx: FactContext) -> str:
+        today = local_today(ctx)
+        since = today - timedelta(days=DAYS - 1)
+        return summary(checkins_of(ctx.store, ctx.user_id, since),
+                       urges_of(ctx.store, ctx.user_id, 100), today)
+
+    def progress_chart(ctx: FactContext) -> dict[str, Any]:
+        today = local_today(ctx)
+        since = today - timedelta(days=DAYS - 1)
+        return chart_data(checkins_of(ctx.store, ctx.user_id, since), today)
+
+    reg.facts["progress_summary"] = progress_summary
+    reg.pictures["progress_chart"] = Picture(progress_chart, draw)

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config import HelplineConfig
+from bot.dialog.registry import FactContext, Registry, check_in_save, check_none
+from bot.dialog.turn import Turn
 from bot.events import Venue
 from bot.meetings.helpline import Line, offered, parse_hours
 from bot.meetings.load import EXAMPLE
@@ -19,10 +21,6 @@ from bot.meetings.search import MeetingIndex
 from bot.meetings.types import NOT_FOR_ONESELF, type_name
 from bot.meetings.when import when_asked, window, words
 from bot.places import find_places
-
-if TYPE_CHECKING:
-    from bot.dialog.registry import FactContext, Registry
-    from bot.dialog.turn import Turn
 
 PAGE = 4  # meetings per message
 _PLACE = re.compile(r"\b(?:in|near|around|at|for)\s+([a-z][\w\s,'.-]*?)"
@@ -105,7 +103,6 @@ def _line(config: HelplineConfig, timezone: str) -> Line:
 
 def register(reg: Registry, index: MeetingIndex, helplines: tuple[HelplineConfig, ...],
              timezone: str, country: str) -> None:
-    from bot.dialog.registry import check_in_save, check_none  # registry imports this module
     default_zone = ZoneInfo(timezone)
     lines = [_line(h, timezone) for h in helplines]
 

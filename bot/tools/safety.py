@@ -10,11 +10,13 @@ anyone whose country is not known; the shipped table (bot/safety/lines.yaml) for
 from __future__ import annotations
 
 import unicodedata
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
 from bot.config import CrisisConfig
+from bot.dialog.registry import FactContext, Registry, check_in_save
+from bot.dialog.turn import Turn
 from bot.nlu.normalize import normalize
 from bot.safety.lines import (
     DEFAULT,
@@ -24,9 +26,6 @@ from bot.safety.lines import (
     country_for_location,
     country_for_zone,
 )
-
-if TYPE_CHECKING:  # the registry registers these: it imports this module, not the reverse
-    from bot.dialog.registry import FactContext, Registry
 
 CHOSEN = "crisis.country"  # the country the person chose ("numbers for another country")
 SHARED = "place.shared"  # the last location the person shared (saved by the engine)
@@ -66,6 +65,16 @@ def register(reg: Registry, crisis: CrisisConfig, table: dict[str, CountryLines]
     reg.facts["crisis_numbers"] = lambda ctx: bullets(lines(ctx)[1])
     reg.facts["crisis_text"] = lambda ctx: bullets(lines(ctx)[2] + (FIND_A_HELPLINE,))
     reg.facts["crisis_country"] = lambda ctx: lines(ctx)[0]
+
+    @reg.action("set_country", check=check_in_save, saves=lambda a: [a["save"]])
+    def set_country(turn: Turn, args: dict[str, str]) -> None:
+        """A country of the crisis-lines table from a typed name or code ("Ireland", "ie"):
+        set_country: {in: answer, save: answer}. Not found: the key is cleared."""
+        found = find_country(str(turn.answers.get(args["in"], "") or ""), table)
+        if found:
+            turn.answers[args["save"]] = found
+        else:
+            turn.answers.pop(args["save"], None)
 
 
 ALIASES = {"uk": "GB", "the uk": "GB", "britain": "GB", "great britain": "GB", "england": "GB",

@@ -1,0 +1,81 @@
+"""What a channel is to the App: what its messages can carry, how it delivers a reply, and
+how it opens and closes. The App runs the lifecycle around it once for every channel
+(App.serving: open, load what steps need, resend what a stop kept, start the timers; then
+stop the timers and close), so a new channel is one file implementing this.
+
+Channels turn their own updates into Incoming events and hand them to the App (receive,
+handle); nothing here knows Telegram."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from bot.clock import Clock
+from bot.dialog.spec import Catalog
+from bot.dispatch import Deliver
+from bot.events import Incoming, Outgoing
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a channel's messages can carry. The dialog validator checks button data against
+    the strictest channel configured, so a dialog that fits the terminal but not Telegram
+    is caught before anyone taps it."""
+
+    name: str
+    button_data_bytes: int | None = None  # the most a button's data may take (None: any)
+    markup: bool = True  # bold and italic are shown
+    location: bool = True  # a person can share a location
+    photo: bool = True
+    documents: bool = True
+
+
+class Channel(Protocol):
+    capabilities: Capabilities
+
+    async def open(self) -> None:
+        """Connect, before anything is delivered (set the command menu, say hello...)."""
+        ...
+
+    async def deliver(self, user_id: int, reply: Outgoing) -> bool:
+        """Send one reply; False if the rest of its step cannot go either (blocked)."""
+        ...
+
+    async def close(self) -> None:
+        """Finish what is in hand and disconnect."""
+        ...
+
+
+class Host(Protocol):
+    """What a channel may ask of the App (bot.app.App): never its store or its engine."""
+
+    catalog: Catalog  # the messages and the command menu
+    clock: Clock
+
+    @property
+    def data_dir(self) -> Path:
+        """Where a channel may keep a person's files (the terminal chat's exports)."""
+        ...
+
+    def serving(self, channel: Channel, *, only_user: int | None = None
+                ) -> AbstractAsyncContextManager[tuple[int, int, int]]: ...
+
+    async def receive(self, events: list[Incoming]) -> list[Incoming]: ...
+
+    async def received(self) -> list[Incoming]: ...
+
+    async def handle(self, event: Incoming, deliver: Deliver) -> list[Outgoing]: ...
+
+    async def resume(self, user_id: int) -> list[Outgoing]: ...
+
+    async def known(self, user_id: int) -> bool: ...
+
+
+def button_limit(channels: Iterable[Capabilities]) -> tuple[str, int] | None:
+    """The channel allowing a button's data the fewest bytes, and how many (None: any)."""
+    limits = [(c.button_data_bytes, c.name) for c in channels if c.button_data_bytes]
+    return (min(limits)[1], min(limits)[0]) if limits else None

@@ -1,0 +1,50 @@
+"""A channel is one class implementing bot.channels.base.Channel: the App runs the
+lifecycle around it (open, resend, timers, close) the same for every channel."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_app
+from bot.channels.base import Capabilities, Channel
+from bot.config import StorageConfig, load_config
+from bot.events import Incoming, Outgoing
+from bot.storage.base import StepWrites, UserRecord
+
+
+class ListChannel:
+    """The smallest channel: replies go into a list."""
+
+    capabilities = Capabilities("a list", button_data_bytes=None)
+
+    def __init__(self) -> None:
+        self.log: list[str] = []
+
+    async def open(self) -> None:
+        self.log.append("open")
+
+    async def deliver(self, user_id: int, reply: Outgoing) -> bool:
+        self.log.append(f"{user_id}: {reply.text[:20]}")
+        return True
+
+    async def close(self) -> None:
+        self.log.append("close")
+
+
+@pytest.mark.asyncio
+async def test_the_app_runs_any_channels_lifecycle(tmp_path: Path) -> None:
+    config = replace(load_config(None, env={}), storage=StorageConfig(str(tmp_path / "c.db")))
+    app = build_app(config)
+    now = datetime.now(UTC)  # a reply a stop kept from being delivered
+    app.store.save_step(StepWrites(UserRecord(3), replies=[Outgoing("kept from before")]), now)
+    channel: Channel = ListChannel()
+    async with app.serving(channel) as (resent, followups, nudges):
+        assert (resent, followups, nudges) == (1, 0, 0)
+        for event in await app.receive([replace(Incoming.message(4, "/urge"), update_id=9)]):
+            await app.handle(event, channel.deliver)
+    app.close()
+    assert channel.log == ["open", "3: kept from before", "4: Let's get through th", "close"]
