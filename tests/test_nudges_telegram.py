@@ -20,6 +20,7 @@ from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.limiter import PriorityLimiter
 from bot.channels.telegram.sender import ChatPacer
 from bot.config import CheckinsConfig, StorageConfig, TelegramConfig, load_config
+from bot.events import Priority
 from bot.reminders import next_due
 from bot.storage.base import ReminderChange, StepWrites, UserRecord
 from tests.emulator import BotApiEmulator
@@ -91,10 +92,10 @@ async def test_someone_writing_during_the_fan_out_is_answered_first(tmp_path: Pa
     limiter = channel.application.bot.rate_limiter
     assert isinstance(limiter, PriorityLimiter)
     process = limiter.process_request
-    replies: list[tuple[str, int | None, int, int]] = []  # endpoint, priority, waiting, ahead
+    replies: list[tuple[str, Any, int, int]] = []  # endpoint, priority, waiting, ahead
 
     async def counted(callback: Any, args: Any, kwargs: dict[str, Any], endpoint: str,
-                      data: dict[str, Any], rate_limit_args: int | None) -> Any:
+                      data: dict[str, Any], rate_limit_args: dict[str, int] | None) -> Any:
         if int(data.get("chat_id", 0) or 0) not in (1001, 1002):
             return await process(callback, args, kwargs, endpoint, data, rate_limit_args)
         waiting, sent = limiter.waiting(), len(emulator.sent)
@@ -123,6 +124,10 @@ async def test_someone_writing_during_the_fan_out_is_answered_first(tmp_path: Pa
     finally:
         await emulator.stop()
     assert [endpoint for endpoint, *_ in replies] == ["sendMessage", "sendMessage"], replies
+    # The crisis reply reaches the limiter as one (priority 0 was dropped by
+    # python-telegram-bot as falsy: it queued as an ordinary reply).
+    assert [args for _, args, *_ in replies] == [{"priority": Priority.REPLY},
+                                                 {"priority": Priority.CRISIS}], replies
     for _, _, waiting, ahead in replies:
         # First come, first served, the nudges waiting would all go first (20 to 50 here);
         # served first, only those already past the limiter can arrive ahead.

@@ -26,7 +26,7 @@ from bot.events import Priority
 LATE = 0.01  # seconds a turn may be taken late and still keep the cadence
 
 
-class PriorityLimiter(BaseRateLimiter[int]):
+class PriorityLimiter(BaseRateLimiter[dict[str, int]]):
     """Messages evenly spaced, `per_second` a second: bursts at a window's edge, even
     under the limit here, arrive bunched at Telegram and count over it there."""
 
@@ -54,10 +54,10 @@ class PriorityLimiter(BaseRateLimiter[int]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: int | None,
+        rate_limit_args: dict[str, int] | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         if endpoint.startswith("send"):
-            await self.wait(Priority.REPLY if rate_limit_args is None else rate_limit_args)
+            await self.wait((rate_limit_args or {}).get("priority", Priority.REPLY))
         return await callback(*args, **kwargs)
 
     def waiting(self) -> int:

@@ -128,7 +128,9 @@ class Sender:
 
     async def _send_once(self, chat_id: int, reply: Outgoing) -> None:
         markup = keyboard(reply, self.share_location_label)
-        extra: dict[str, Any] = {"rate_limit_args": int(reply.priority)} \
+        # A mapping, never a bare number: python-telegram-bot drops falsy rate_limit_args,
+        # and the crisis reply's priority is 0 (it went out as an ordinary reply).
+        extra: dict[str, Any] = {"rate_limit_args": {"priority": int(reply.priority)}} \
             if self.prioritised else {}
         if reply.photo is not None:
             await self.bot.send_photo(chat_id, reply.photo, caption=reply.text or None,
