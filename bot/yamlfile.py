@@ -22,13 +22,22 @@ class _Loader(yaml.SafeLoader):
     and `no` turn into booleans, which no counsellor writing `on: {yes: thanks}` expects."""
 
 
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"))
+# libyaml's parser, where PyYAML was built with it: 15 times faster on the dialogs (0.23 s
+# -> 0.015 s). A file it cannot read, or with characters the Python reader refuses, is
+# read again by the Python loader, whose messages the problems quote.
+_Fast: type[Any] = type("_Fast", (yaml.CSafeLoader,), {}) \
+    if getattr(yaml, "__with_libyaml__", False) else _Loader
+_NON_PRINTABLE = yaml.reader.Reader.NON_PRINTABLE
+
+_loaders: list[Any] = [_Loader] if _Fast is _Loader else [_Loader, _Fast]
+for _loader in _loaders:
+    _loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    _loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+        list("tTfF"))
 
 
 @dataclass
@@ -53,6 +62,26 @@ class Parsed:
 
 def parse(text: str, file: str) -> tuple[Parsed | None, list[Problem]]:
     """Parse one YAML document. Returns (None, problems) when it cannot be read at all."""
+    node = _fast_node(text)
+    if node is False:
+        return _parse_slowly(text, file)
+    return _parsed(node, file)
+
+
+def _fast_node(text: str) -> Any:
+    """The document's node with libyaml, or False when the Python loader must read it."""
+    if _Fast is _Loader or _NON_PRINTABLE.search(text):
+        return False
+    loader = _Fast(text)
+    try:
+        return loader.get_single_node()
+    except (yaml.YAMLError, RecursionError):
+        return False
+    finally:
+        loader.dispose()
+
+
+def _parse_slowly(text: str, file: str) -> tuple[Parsed | None, list[Problem]]:
     loader: _Loader | None = None
     try:
         loader = _Loader(text)  # checks the characters: a control character fails here
@@ -66,11 +95,18 @@ def parse(text: str, file: str) -> tuple[Parsed | None, list[Problem]]:
     finally:
         if loader is not None:
             loader.dispose()
+    return _parsed(node, file)
+
+
+def _parsed(node: Any, file: str) -> tuple[Parsed | None, list[Problem]]:
     parsed = Parsed(file, None)
     if node is None:
         return parsed, []
     problems: list[Problem] = []
-    parsed.data = _convert(node, (), parsed, problems, _Loader(""), set())
+    try:
+        parsed.data = _convert(node, (), parsed, problems, _Loader(""), set())
+    except RecursionError:
+        return None, [Problem(file, 1, "the file is nested too deeply to read")]
     return parsed, problems
 
 
