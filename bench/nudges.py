@@ -53,6 +53,9 @@ def fill(db: Path, users: int, due: datetime) -> None:
         ({"id": u, "language": "en", "timezone": "Europe/London", "settings": "{}",
           "active": 1, "created_at": stamp, "updated_at": stamp} for u in range(1, users + 1)),
         batch_size=5000)
+    store.db.table("people").insert_all(  # Telegram's chat u is person u
+        ({"user_id": u, "channel": "telegram", "external": str(u), "created_at": stamp}
+         for u in range(1, users + 1)), batch_size=5000)
     store.db.table("reminders").insert_all(
         ({"user_id": u, "local_time": due.astimezone().strftime("%H:%M"),
           "zone": "Europe/London", "next_due": due.isoformat(timespec="seconds"),

@@ -51,7 +51,7 @@ from bot.app import App, build_app  # noqa: E402
 from bot.config import StorageConfig, load_config  # noqa: E402
 from bot.events import Incoming, Outgoing  # noqa: E402
 from bot.reminders import next_due  # noqa: E402
-from bot.storage.sqlite import PERSONAL, SqliteStore  # noqa: E402
+from bot.storage.sqlite import SqliteStore  # noqa: E402
 
 MAX_GROWTH_MB = 10  # resident memory allowed to grow from the baseline size to the large one
 ONBOARD = ["/start", "@Let's begin", "drinking", "my kids", "8", "@Not now",
@@ -128,14 +128,14 @@ def make_templates(folder: Path) -> dict[str, dict[str, list[dict[str, Any]]]]:
     for user, (name, (_, recent, script)) in enumerate(PROFILES.items(), start=1):
         play(app, user, script, update_ids)
         rows = {}
-        for table, column in PERSONAL:
+        for table, column in app.store._personal():  # type: ignore[attr-defined]
             if table == "outbox" or (table == "handled_updates" and not recent):
                 continue  # delivered replies leave nothing; update ids are kept two days
             rows[table] = list(app.store.db.query(f"select * from {table} where {column} = ?",
                                                   [user]))
         templates[name] = rows
     app.close()
-    for name, must_have in (("busy", ("conversations", "journal", "urges", "checkins")),
+    for name, must_have in (("busy", ("conversations", "records")),
                             ("waiting", ("followups",)), ("new", ("conversations",))):
         for table in must_have:  # the dialogs changed if these are missing
             if not templates[name][table]:
@@ -160,7 +160,7 @@ def fill(db: Path, users: int, templates: dict[str, dict[str, list[dict[str, Any
     SqliteStore(db).close()  # the schema, through the store's own migrations
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("PRAGMA synchronous=OFF")
-    owner = dict(PERSONAL)
+    owner = {table: "id" if table == "users" else "user_id" for table in templates["busy"]}
     columns = {table: [c[1] for c in conn.execute(f"PRAGMA table_info({table})")
                        if c[1] != "id" or table == "users"]  # other ids: autoincrement
                for table in templates["busy"]}

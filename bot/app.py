@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -120,10 +120,24 @@ class App:
             await preparing
             await channel.close()
 
-    async def receive(self, events: list[Incoming]) -> list[Incoming]:
-        """Save a channel's events to the inbox before the channel confirms them (a crash
-        then loses none); returns those new to it, to handle."""
-        return list(await self.dispatcher.run(self.store.receive, events, self.clock.now()))
+    async def receive(self, channel: str, events: list[Incoming]) -> list[Incoming]:
+        """A channel's events, each with the channel's own id of the person as user_id:
+        saved to the inbox (by the person's id here) before the channel confirms them, so
+        a crash loses none; returns those new to it, to handle."""
+        def save() -> list[Incoming]:
+            ours = [replace(e, user_id=self.store.person(channel, str(e.user_id)))
+                    for e in events]
+            return self.store.receive(ours, self.clock.now())
+        return list(await self.dispatcher.run(save))
+
+    async def person(self, channel: str, external: str) -> int:
+        """The id of the person the channel knows as `external` (new: a new id)."""
+        return int(await self.dispatcher.run(self.store.person, channel, external))
+
+    async def address(self, user_id: int) -> tuple[str, str] | None:
+        """(channel, the channel's id) of a person; None once they used /forget."""
+        found: tuple[str, str] | None = await self.dispatcher.run(self.store.address, user_id)
+        return found
 
     async def received(self) -> list[Incoming]:
         """Events saved but not handled when the bot last stopped: handle them first."""
@@ -181,7 +195,9 @@ def build_app(config: Config, *, store: Store | None = None, clock: Clock | None
     catalog = load_catalog(config.dialogs_path, registry, button_limit(CHANNELS))
     store = store if store is not None else SqliteStore(config.db_path)
     clock = clock or SystemClock()
-    engine = Engine(catalog, registry, store, clock, admins=frozenset(config.admin_ids),
+    # admin_ids are Telegram user ids: the people they are.
+    admins = frozenset(store.person("telegram", str(admin)) for admin in config.admin_ids)
+    engine = Engine(catalog, registry, store, clock, admins=admins,
                     followup_grace=timedelta(minutes=config.followups.grace_minutes),
                     careful=timedelta(hours=config.crisis.careful_hours))
     dispatcher = Dispatcher(engine, keep_for=timedelta(minutes=config.followups.grace_minutes))

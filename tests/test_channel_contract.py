@@ -44,7 +44,12 @@ async def test_the_app_runs_any_channels_lifecycle(tmp_path: Path) -> None:
     channel: Channel = ListChannel()
     async with app.serving(channel) as (resent, followups, nudges):
         assert (resent, followups, nudges) == (1, 0, 0)
-        for event in await app.receive([replace(Incoming.message(4, "/urge"), update_id=9)]):
+        # The channel's own id for the person (4) becomes the App's id for them.
+        for event in await app.receive("list", [replace(Incoming.message(4, "/urge"),
+                                                        update_id=9)]):
             await app.handle(event, channel.deliver)
+        person = await app.person("list", "4")
+        assert await app.address(person) == ("list", "4")
     app.close()
-    assert channel.log == ["open", "3: kept from before", "4: Let's get through th", "close"]
+    assert channel.log == ["open", "3: kept from before", f"{person}: Let's get through th",
+                           "close"]

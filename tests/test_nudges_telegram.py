@@ -37,7 +37,8 @@ def due_now(app: App, now: datetime, people: int) -> None:
         local = (now - timedelta(minutes=1)).astimezone(ZoneInfo(zone))
         hhmm = local.strftime("%H:%M")
         due = next_due(hhmm, zone, now - timedelta(days=1, minutes=2))
-        app.store.save_step(StepWrites(UserRecord(user), reminder=ReminderChange(
+        person = app.store.person("telegram", str(user))  # Telegram's chat `user`
+        app.store.save_step(StepWrites(UserRecord(person), reminder=ReminderChange(
             hhmm, zone, due)), now)
 
 
@@ -62,7 +63,8 @@ async def test_same_minute_nudges_stay_within_telegrams_limits(tmp_path: Path) -
             assert app.nudges is not None
             await asyncio.wait_for(app.nudges.drain(), 30)
             elapsed = time.monotonic() - started
-            upcoming = [app.store.reminder(u) for u in range(1, PEOPLE + 1)]
+            upcoming = [app.store.reminder(app.store.person("telegram", str(u)))
+                        for u in range(1, PEOPLE + 1)]
     finally:
         await emulator.stop()
     per_person = [len(emulator.messages_to(u)) for u in range(1, PEOPLE + 1)]

@@ -20,7 +20,7 @@ from bot.storage.sqlite import SqliteStore
 NOW = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
 MIGRATIONS = ["m001_initial", "m002_handled_updates", "m003_urge_used_as_text",
               "m004_reminders", "m005_outbox", "m006_handled_updates_by_user", "m007_inbox",
-              "m008_records"]
+              "m008_records", "m009_people"]
 
 
 @pytest.fixture(params=["file", "memory"])
@@ -280,4 +280,33 @@ def test_forget_and_export_cover_every_table_about_a_person(tmp_path: Path) -> N
     store.save_step(StepWrites(UserRecord(6), forget=True), NOW)
     assert store.db.execute("select count(*) from new_tool_table").fetchone()[0] == 0
     assert store.records(6, "abc") == []
+    store.close()
+
+
+def test_people_are_channel_and_id_there(store: Store) -> None:
+    """The terminal chat's user 5 was Telegram user 5: one person in a shared database."""
+    telegram = store.person("telegram", "5")
+    terminal = store.person("terminal", "5")
+    assert telegram != terminal and store.person("telegram", "5") == telegram
+    assert store.address(terminal) == ("terminal", "5")
+    store.save_step(StepWrites(UserRecord(telegram), forget=True), NOW)
+    assert store.address(telegram) is None  # /forget: their Telegram id is gone too
+    again = store.person("telegram", "5")
+    assert again not in (telegram, terminal)  # a new person, never an old id
+
+
+def test_people_before_m009_keep_their_ids(tmp_path: Path) -> None:
+    """Until m009 a person's id was their Telegram id: their rows stay theirs."""
+    from sqlite_utils import Database
+
+    from bot.storage.sqlite import migrations
+
+    path = tmp_path / "old.db"
+    db = Database(path)
+    migrations.apply(db, stop_before="m009_people")
+    db["users"].insert({"id": 424242, "language": "en", "created_at": "x"})
+    db.conn.close()
+    store = SqliteStore(path)
+    assert store.person("telegram", "424242") == 424242
+    assert store.person("telegram", "1") > 424242
     store.close()

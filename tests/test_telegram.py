@@ -26,6 +26,7 @@ from bot.config import (
     load_config,
 )
 from bot.events import Incoming
+from bot.storage.sqlite import SqliteStore
 from tests.emulator import BotApiEmulator
 
 pytestmark = pytest.mark.slow  # the real client against the emulator, a bot built per test: ~25 s
@@ -48,6 +49,11 @@ states:
     say: Thanks, I've got your location.
     end: true
 """
+
+
+def person(bot: TelegramChannel, chat_id: int) -> int:
+    """The App's id for the person Telegram knows as chat_id."""
+    return bot.app.store.person("telegram", str(chat_id))
 
 
 @pytest.fixture
@@ -155,7 +161,7 @@ async def test_a_shared_location(emulator: BotApiEmulator, bot: TelegramChannel)
     emulator.user_shares_location(3, 51.5072, -0.1276)
     messages = await emulator.wait_for(3, 2)
     assert messages[1].plain == "Thanks, I've got your location."
-    answers = bot.app.store.load_user(3).answers
+    answers = bot.app.store.load_user(person(bot, 3)).answers
     assert answers["place"] == {"latitude": 51.5072, "longitude": -0.1276}
 
 
@@ -185,7 +191,9 @@ async def test_groups_get_only_an_invitation_and_nothing_is_stored(
     assert not bot.app.store.was_handled(update_id)
     assert update_id not in [e.update_id for e in bot.app.store.inbox()]
     assert emulator.messages_to(5) == []
-    assert bot.app.store.load_user(5).known is False
+    store = bot.app.store
+    assert isinstance(store, SqliteStore)  # nobody was even given an id for it
+    assert store.db.execute("select count(*) from people").fetchone()[0] == 0
 
 
 @pytest.mark.asyncio
@@ -239,14 +247,14 @@ async def test_a_user_who_blocks_the_bot_is_marked_inactive(
     await emulator.wait_for(7, 1)
     emulator.user_blocks(7)
     for _ in range(100):
-        if not bot.app.store.load_user(7).active:
+        if not bot.app.store.load_user(person(bot, 7)).active:
             break
         await asyncio.sleep(0.02)
-    assert bot.app.store.load_user(7).active is False
+    assert bot.app.store.load_user(person(bot, 7)).active is False
     emulator.blocked.discard(7)
     emulator.user_sends(7, "/help")  # writing again makes them active again
     await emulator.wait_for(7, 2)
-    assert bot.app.store.load_user(7).active is True
+    assert bot.app.store.load_user(person(bot, 7)).active is True
 
 
 @pytest.mark.asyncio
@@ -267,7 +275,7 @@ async def test_a_block_is_not_undone_by_a_message_that_was_waiting_before_it(
         if not bot.app.dispatcher.active_users():
             break
     assert bot.app.dispatcher.active_users() == 0
-    assert bot.app.store.load_user(9).active is False
+    assert bot.app.store.load_user(person(bot, 9)).active is False
 
 
 @pytest.mark.asyncio
@@ -276,10 +284,10 @@ async def test_a_403_on_sending_marks_the_user_inactive(
     emulator.fail("sendMessage", 403)
     emulator.user_sends(8, "/help")
     for _ in range(100):
-        if not bot.app.store.load_user(8).active:
+        if not bot.app.store.load_user(person(bot, 8)).active:
             break
         await asyncio.sleep(0.02)
-    assert bot.app.store.load_user(8).active is False
+    assert bot.app.store.load_user(person(bot, 8)).active is False
 
 
 @pytest.mark.asyncio
@@ -299,7 +307,7 @@ async def test_two_users_interleaved_each_in_order(
         assert texts[3].startswith("What would you like to change?")
         assert texts[4] == "What's one reason this change matters to you?"
         assert texts[5].startswith("On a scale of 0 to 10")
-        assert bot.app.store.load_user(user).answers["reason"] == reason
+        assert bot.app.store.load_user(person(bot, user)).answers["reason"] == reason
 
 
 @pytest.mark.asyncio

@@ -18,6 +18,7 @@ from bot.channels.base import Capabilities, Host
 from bot.dialog.render import to_plain
 from bot.events import Incoming, Outgoing
 
+CHANNEL = "terminal"  # the people table's name for the chat's user numbers
 QUIT = {"/quit", "/exit"}
 HINTS = {"number": "(type a number)", "location": "(share one with /location LAT LON)"}
 
@@ -29,7 +30,8 @@ class ConsoleChat:
 
     def __init__(self, app: Host, user_id: int, stdin: TextIO, stdout: TextIO,
                  database: Path | str = ""):
-        self.app, self.user_id = app, user_id
+        self.app, self.user_id = app, user_id  # the number typed after --user
+        self.person = 0  # who that is here (App.person), known once the chat runs
         self._in, self._out = stdin, stdout
         self._database = database
 
@@ -44,8 +46,10 @@ class ConsoleChat:
     async def run(self) -> None:
         # The console shares the database with Telegram: only this person's replies are
         # resent. Follow-ups and nudges arrive by themselves while the chat waits.
-        async with self.app.serving(self, only_user=self.user_id):
-            resumed = await self.app.resume(self.user_id)
+        # The terminal chat's user 5 is its own person, never Telegram user 5.
+        self.person = await self.app.person(CHANNEL, str(self.user_id))
+        async with self.app.serving(self, only_user=self.person):
+            resumed = await self.app.resume(self.person)
             for reply in resumed:
                 await self._show(reply)
             if resumed:
@@ -68,10 +72,10 @@ class ConsoleChat:
             parts = text.replace(",", " ").split()[1:]
             try:
                 lat, lon = (float(p) for p in parts)
-                return Incoming.shared_location(self.user_id, lat, lon)
+                return Incoming.shared_location(self.person, lat, lon)
             except ValueError:
                 pass  # falls through to the engine as an unknown command
-        return Incoming.message(self.user_id, text)
+        return Incoming.message(self.person, text)
 
     async def deliver(self, user_id: int, reply: Outgoing) -> bool:
         """A reply arriving on its own (a follow-up, a nudge, one a stop kept): set apart
@@ -126,10 +130,12 @@ class ConsoleChat:
         raise FileExistsError(self.exports)
 
     async def _after_forget(self) -> None:
-        """/forget deletes every row about the person; their exported files go too."""
-        if not self.exports.exists():
+        """/forget deletes every row about the person; their exported files go too, and
+        whatever they type next is a new person's, with nothing of the old one."""
+        if await self.app.known(self.person):
             return
-        if not await self.app.known(self.user_id):
+        self.person = await self.app.person(CHANNEL, str(self.user_id))
+        if self.exports.exists():
             shutil.rmtree(self.exports)
             self._print(f"bot> [your exported files in {self.exports} were deleted too]\n")
 

@@ -148,6 +148,15 @@ class Store(Protocol):
         removes it from the inbox."""
         ...
 
+    def person(self, channel: str, external: str) -> int:
+        """The id of the person a channel knows as `external` (a Telegram chat id, the
+        terminal chat's user number); someone new gets a new id, never one used before."""
+        ...
+
+    def address(self, user_id: int) -> tuple[str, str] | None:
+        """(channel, external id) of a person; None once they used /forget."""
+        ...
+
     def inbox(self) -> list[Incoming]:
         """Events received but not yet handled (after a crash), in the order received."""
         ...

@@ -139,6 +139,20 @@ def m008_records(db: Database) -> None:
         db.execute(f"drop table {table}")
 
 
+@migrations()
+def m009_people(db: Database) -> None:
+    # A person is (channel, their id there), mapped to the id everything else uses: the
+    # terminal chat's user 5 is no longer Telegram user 5, and a channel whose ids are not
+    # numbers fits. AUTOINCREMENT: an id is never given again, so nothing left for a
+    # person who used /forget (a reply on its way, a timer) reaches someone new.
+    db.execute("create table people (user_id integer primary key autoincrement, "
+               "channel text not null, external text not null, created_at text)")
+    db.execute("create unique index people_by_channel on people (channel, external)")
+    # Until now a person's id was their Telegram id.
+    db.execute("insert into people (user_id, channel, external, created_at) "
+               "select id, 'telegram', cast(id as text), created_at from users")
+
+
 MESSAGES_ON_THE_WAY = ("outbox", "inbox")  # not part of an export: not data about them
 
 
@@ -342,6 +356,24 @@ class SqliteStore:
                 if cursor.rowcount:
                     fresh.append(event)
         return fresh
+
+    def person(self, channel: str, external: str) -> int:
+        with self._lock, self.db.atomic():
+            row = self.db.execute("select user_id from people where channel = ? and "
+                                  "external = ?", [channel, external]).fetchone()
+            if row is not None:
+                return int(row[0])
+            cursor = self.db.execute(
+                "insert into people (channel, external, created_at) values (?, ?, ?)",
+                [channel, external, _iso(datetime.now(UTC))])
+            assert cursor.lastrowid is not None
+            return int(cursor.lastrowid)
+
+    def address(self, user_id: int) -> tuple[str, str] | None:
+        with self._lock:
+            row = self.db.execute("select channel, external from people where user_id = ?",
+                                  [user_id]).fetchone()
+        return (str(row[0]), str(row[1])) if row else None
 
     def inbox(self) -> list[Incoming]:
         with self._lock:

@@ -64,6 +64,9 @@ class MissingToken(ConfigError):
         super().__init__(source, "telegram.token", NO_TOKEN)
 
 
+CHANNEL = "telegram"  # the people table's name for Telegram's chat ids
+
+
 class RejectedToken(BotError):
     def __init__(self) -> None:
         super().__init__("Telegram rejected the bot token: check TELEGRAM_BOT_TOKEN (or "
@@ -121,6 +124,7 @@ class TelegramChannel:
         self._background: set[asyncio.Task[None]] = set()
         self._handling: set[asyncio.Future[None]] = set()  # updates being handled
         self._webhook: web.AppRunner | None = None
+        self._chats: dict[int, int] = {}  # person -> their Telegram chat
 
     # -- running ----------------------------------------------------------------------------
 
@@ -271,7 +275,9 @@ class TelegramChannel:
                 events.append(replace(inbound.incoming, update_id=update.update_id))
             else:
                 self._in_background(self._other(inbound))
-        for event in await self.app.receive(events):
+        chats = {e.update_id: e.user_id for e in events}
+        for event in await self.app.receive(CHANNEL, events):
+            self._chats[event.user_id] = chats[event.update_id]
             self._handle_soon(event)
 
     def _handle_soon(self, event: Incoming) -> None:
@@ -282,11 +288,16 @@ class TelegramChannel:
     async def _handle(self, event: Incoming) -> None:
         """Never raises: an error is logged with the update id, the person gets an apology."""
         try:
+            # Known before the step: a /forget step deletes the person's address, and its
+            # goodbye still has to reach them.
+            await self._chat(event.user_id)
             await self.app.handle(event, self.deliver)
         except Exception as exc:
             log.error("update %s failed: %s", event.update_id, type(exc).__name__,
                       exc_info=exc)
-            await self._apologise(event.user_id, event.update_id)
+            chat = await self._chat(event.user_id)
+            if chat is not None:
+                await self._apologise(chat, event.update_id)
 
     def _inbound(self, update: Update) -> Inbound:
         inbound = classify(update)
@@ -308,7 +319,10 @@ class TelegramChannel:
         """Send one reply; False if the rest of its step cannot go either (blocked). A
         refused message (400) is skipped, so the ones after it still help; when Telegram
         stays out of reach, ChannelDown keeps it in the outbox for later."""
-        delivery = await self.sender.send(user_id, reply)
+        chat = await self._chat(user_id)
+        if chat is None:  # they used /forget since: nobody to send it to
+            return False
+        delivery = await self.sender.send(chat, reply)
         if delivery is Delivery.FAILED:
             raise ChannelDown
         return delivery.goes_on
@@ -325,7 +339,17 @@ class TelegramChannel:
         self._in_background(self._block(chat_id))
 
     async def _block(self, chat_id: int) -> None:
-        await self.app.handle(Incoming.blocked(chat_id), self.deliver)
+        person = await self.app.person(CHANNEL, str(chat_id))
+        await self.app.handle(Incoming.blocked(person), self.deliver)
+
+    async def _chat(self, user_id: int) -> int | None:
+        """The Telegram chat of a person (ids are never reused, so it can be kept)."""
+        if user_id not in self._chats:
+            address = await self.app.address(user_id)
+            if address is None or address[0] != CHANNEL:
+                return None
+            self._chats[user_id] = int(address[1])
+        return self._chats[user_id]
 
     def _in_background(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
