@@ -94,7 +94,7 @@ def play(app: App, user: int, script: list[str], update_ids: list[int]) -> None:
     def send(event: Incoming) -> list[Outgoing]:
         update_ids[0] += 1
         out = app.engine.handle(replace(event, update_id=update_ids[0]))
-        app.engine.delivered(r.outbox_id for r in out if r.outbox_id is not None)
+        app.engine.deliveries.delivered(r.outbox_id for r in out if r.outbox_id is not None)
         return out
 
     for item in script:
@@ -117,7 +117,7 @@ def play(app: App, user: int, script: list[str], update_ids: list[int]) -> None:
             replies = send(Incoming.button(user, buttons[0].data))
         else:
             replies = send(Incoming.message(user, item))
-    app.engine.flush_delivered()
+    app.engine.deliveries.flush()
 
 
 def make_templates(folder: Path) -> dict[str, dict[str, list[dict[str, Any]]]]:
@@ -215,7 +215,7 @@ def run_steps(app: App, users: int, count: int, seed: int) -> list[tuple[str, fl
         started = time.perf_counter()
         out = app.engine.handle(event)
         timings.append((str(event.kind), time.perf_counter() - started))
-        app.engine.delivered(r.outbox_id for r in out if r.outbox_id is not None)
+        app.engine.deliveries.delivered(r.outbox_id for r in out if r.outbox_id is not None)
         return out
 
     while len(timings) < count + WARMUP_STEPS:
@@ -231,7 +231,7 @@ def run_steps(app: App, users: int, count: int, seed: int) -> list[tuple[str, fl
             step(Incoming.message(user, str(rng.randint(0, 10))))
         else:
             step(Incoming.message(user, rng.choice(TEXTS)))
-    app.engine.flush_delivered()
+    app.engine.deliveries.flush()
     return timings[WARMUP_STEPS:]
 
 
@@ -265,7 +265,7 @@ async def audit(app: App, users: int) -> list[str]:
             app.engine.handle(Incoming.message(user, command))
     asked = app.engine.handle(Incoming.message(users, "/forget"))  # the last person goes
     app.engine.handle(Incoming.button(users, asked[-1].buttons[0].data))
-    app.engine.flush_delivered()
+    app.engine.deliveries.flush()
     store.db.conn.set_trace_callback(None)
     scans = []
     for shape, sql in seen.items():

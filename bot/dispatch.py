@@ -22,10 +22,10 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
-from bot.dialog.engine import Engine
 from bot.events import Incoming, Outgoing
+from bot.storage.outbox import Deliveries
 from bot.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -42,8 +42,20 @@ class ChannelDown(Exception):
     rest of its step, in the outbox for later."""
 
 
+class Steps(Protocol):
+    """What the dispatcher runs (bot.dialog.engine.Engine): steps, on the engine thread."""
+
+    deliveries: Deliveries  # replies delivered, until a step's transaction confirms them
+
+    def handle(self, event: Incoming) -> list[Outgoing]: ...
+
+    def draw(self, reply: Outgoing) -> Outgoing:
+        """The reply with its picture drawn (off the engine thread)."""
+        ...
+
+
 class Dispatcher:
-    def __init__(self, engine: Engine, *, max_concurrent: int = 64,
+    def __init__(self, engine: Steps, *, max_concurrent: int = 64,
                  keep_for: timedelta = timedelta(hours=1), retry_every: float = 10.0):
         self.engine = engine
         self.keep_for = keep_for
@@ -81,7 +93,7 @@ class Dispatcher:
                             user_id: int | None = None) -> int:
         """Send the replies a crash left in the outbox, to everyone or to one user (before
         anything new); returns how many."""
-        unsent = await self.run(self.engine.unsent, max_age, user_id)
+        unsent = await self.run(self.engine.deliveries.unsent, max_age, user_id)
         by_user: dict[int, list[Outgoing]] = {}
         for item in unsent:
             by_user.setdefault(item.user_id, []).append(item.reply)
@@ -132,7 +144,7 @@ class Dispatcher:
             return replace(reply, drawing=None) if reply.text else None
 
     async def _deliver_unsent(self, user_id: int, deliver: Deliver) -> None:
-        unsent = await self.run(self.engine.unsent, self.keep_for, user_id)
+        unsent = await self.run(self.engine.deliveries.unsent, self.keep_for, user_id)
         await self._deliver(user_id, [u.reply for u in unsent], deliver)
 
     def _retry_soon(self) -> None:
@@ -152,7 +164,7 @@ class Dispatcher:
                     break  # still down: wait before trying the others
 
     def _confirm(self, replies: list[Outgoing]) -> None:
-        self.engine.delivered(r.outbox_id for r in replies if r.outbox_id is not None)
+        self.engine.deliveries.delivered(r.outbox_id for r in replies if r.outbox_id is not None)
 
     def _flush_soon(self) -> None:
         """Queue one flush of confirmations on the engine thread, unless one is queued:
@@ -164,7 +176,7 @@ class Dispatcher:
 
     def _flush(self) -> None:
         self._flush_queued = False  # before taking: a confirmation after this gets a new flush
-        self.engine.flush_delivered()
+        self.engine.deliveries.flush()
 
     def _flushed(self, future: asyncio.Future[None]) -> None:
         if not future.cancelled() and future.exception() is not None:
@@ -185,7 +197,7 @@ class Dispatcher:
     def close(self) -> None:
         if self._retrying is not None:
             self._retrying.cancel()  # what it held stays in the outbox for the next start
-        self._worker.close(last=self.engine.flush_delivered)
+        self._worker.close(last=self.engine.deliveries.flush)
         self._drawing.shutdown(wait=True)
 
 

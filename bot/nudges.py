@@ -27,7 +27,7 @@ from bot.clock import Clock
 from bot.dispatch import Deliver
 from bot.events import Incoming
 from bot.reminders import next_due, occurrence
-from bot.storage.base import Nudge, Reminder, Store
+from bot.storage.base import Nudge, Reminder, TimerRows
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def schedule(reminder: Reminder, now: datetime) -> tuple[datetime, datetime]:
 
 
 class Nudges:
-    def __init__(self, store: Store, process: Process, deliver: Deliver, run_store: RunStore,
+    def __init__(self, store: TimerRows, process: Process, deliver: Deliver, run_store: RunStore,
                  clock: Clock, grace: timedelta):
         self._store = store
         self._process = process

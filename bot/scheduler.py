@@ -26,7 +26,7 @@ from apscheduler.triggers.date import DateTrigger
 from bot.clock import Clock
 from bot.events import Incoming
 from bot.nudges import Nudges
-from bot.storage.base import FollowUp, Store
+from bot.storage.base import FollowUp, TimerRows
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ WAKE = "followups"
 
 
 class Timers:
-    def __init__(self, store: Store, run_event: RunEvent, run_store: RunStore, clock: Clock,
+    def __init__(self, store: TimerRows, run_event: RunEvent, run_store: RunStore, clock: Clock,
                  grace: timedelta, nudges: Nudges | None = None):
         self._store = store
         self._run_event = run_event

@@ -20,6 +20,7 @@ from bot.dispatch import Dispatcher
 from bot.events import Incoming, Outgoing
 from bot.scheduler import Timers
 from bot.storage.base import NewFollowUp, StepWrites, UserRecord
+from bot.storage.outbox import Deliveries, Unsent
 from bot.storage.sqlite import SqliteStore
 from bot.tools import default_registry
 
@@ -49,6 +50,8 @@ class SlowEngine:
         self.max_parallel_users = 0
         self.order: dict[int, list[str]] = {}
         self.lock = threading.Lock()
+        # Nothing is saved, so there is nothing to confirm or resend.
+        self.deliveries = Deliveries(NoRows(), lambda: datetime.now(UTC))
 
     def handle(self, event: Incoming) -> list[Outgoing]:
         with self.lock:
@@ -61,17 +64,22 @@ class SlowEngine:
             self.running[event.user_id] -= 1
         return [Outgoing(event.text)]
 
-    def delivered(self, outbox_ids: object) -> None:
-        pass  # nothing is saved, so there is nothing to confirm
+    def draw(self, reply: Outgoing) -> Outgoing:
+        return reply
 
-    def flush_delivered(self) -> None:
+
+class NoRows:
+    def mark_delivered(self, outbox_ids: list[int]) -> None:
         pass
+
+    def unsent(self) -> list[Unsent]:
+        return []
 
 
 @pytest.mark.asyncio
 async def test_one_users_events_stay_in_order_and_replies_too() -> None:
     engine = SlowEngine()
-    dispatcher = Dispatcher(engine)  # type: ignore[arg-type]
+    dispatcher = Dispatcher(engine)
     delivered: dict[int, list[str]] = {}
     in_delivery: set[int] = set()
 
@@ -100,7 +108,7 @@ async def test_users_are_served_concurrently() -> None:
     on the wire until all 50 are on it at once, which happens only if none waits for
     another. (Serialised, the first would wait in vain; it gives up after 5 s.)"""
     engine = SlowEngine()
-    dispatcher = Dispatcher(engine)  # type: ignore[arg-type]
+    dispatcher = Dispatcher(engine)
     users, on_the_wire, most = 50, 0, 0
     all_on_the_wire = asyncio.Event()
 
@@ -186,7 +194,7 @@ async def test_pending_follow_ups_are_rebuilt_at_start(write_dialogs, tmp_path: 
 @pytest.mark.asyncio
 async def test_one_busy_user_does_not_starve_the_others() -> None:
     engine = SlowEngine()
-    dispatcher = Dispatcher(engine, max_concurrent=4)  # type: ignore[arg-type]
+    dispatcher = Dispatcher(engine, max_concurrent=4)
     finished: list[int] = []
 
     async def deliver(user_id: int, reply: Outgoing) -> bool:

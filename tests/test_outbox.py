@@ -71,7 +71,7 @@ def make_app(write_dialogs, tmp_path: Path):
 
 async def settle(app: App) -> None:
     """Let queued confirmations reach the database (a real crash may come before)."""
-    await app.dispatcher.run(app.engine.flush_delivered)
+    await app.dispatcher.run(app.engine.deliveries.flush)
 
 
 @pytest.mark.asyncio

@@ -12,13 +12,11 @@ event at a time per user (bot.dispatch does both).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import re
 import time
-from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -80,7 +78,7 @@ from bot.storage.base import (
     Store,
     UserRecord,
 )
-from bot.storage.outbox import Unsent
+from bot.storage.outbox import Deliveries
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +147,8 @@ class Engine:
                  *, timers: Timers | None = None,
                  followup_grace: timedelta = timedelta(hours=1),
                  careful: timedelta = timedelta(hours=24),
-                 admins: frozenset[int] = frozenset()):
+                 admins: frozenset[int] = frozenset(),
+                 deliveries: Deliveries | None = None):
         self.catalog = catalog
         self.understanding = catalog.understanding
         self.store = store
@@ -167,7 +166,8 @@ class Engine:
         self._action_fns = {name: entry.fn for name, entry in registry.actions.items()}
         self.machines = {name: DialogMachine(spec, registry, self._enter)
                          for name, spec in catalog.dialogs.items()}
-        self._delivered: deque[int] = deque()
+        # Deliveries the next step's transaction confirms (shared with the dispatcher).
+        self.deliveries = deliveries or Deliveries(store, clock.now)
 
     # -- the one entry point --------------------------------------------------------------
 
@@ -207,11 +207,11 @@ class Engine:
                                    for r in step.replies]
             if user.dialog == CRISIS_DIALOG:
                 self._in_crisis(step)
-            delivered = self._take_delivered()
+            delivered = self.deliveries.take()
             try:
                 saved = self.store.save_step(step.writes(user.answers, delivered), now)
             except BaseException:
-                self._delivered.extend(delivered)  # still to be confirmed
+                self.deliveries.give_back(delivered)
                 raise
         except Exception as exc:
             exc.add_note(where)
@@ -233,25 +233,6 @@ class Engine:
         except Exception:
             log.exception("could not drop update %s from the inbox", event.update_id)
 
-    # -- the outbox ---------------------------------------------------------------------------
-
-    def delivered(self, outbox_ids: Iterable[int]) -> None:
-        """Replies the channel has delivered (any thread). The confirmation rides on the
-        next step's transaction, or on flush_delivered when no step comes first: either
-        is a few milliseconds away, which is the only window in which a crash can make a
-        reply go out twice."""
-        self._delivered.extend(outbox_ids)
-
-    def flush_delivered(self) -> None:
-        """Confirm deliveries no step has carried yet (on the engine thread)."""
-        delivered = self._take_delivered()
-        if delivered:
-            try:
-                self.store.mark_delivered(delivered)
-            except BaseException:
-                self._delivered.extend(delivered)
-                raise
-
     def draw(self, reply: Outgoing) -> Outgoing:
         """The reply with its picture drawn (thread-safe; the dispatcher calls it on a
         thread of its own, never the engine's)."""
@@ -259,24 +240,6 @@ class Engine:
             return reply
         picture = self.pictures[reply.drawing.picture]
         return replace(reply, photo=picture.draw(json.loads(reply.drawing.data)), drawing=None)
-
-    def unsent(self, max_age: timedelta, user_id: int | None = None) -> list[Unsent]:
-        """Replies a crash kept from being delivered (to everyone, or to one user), to send
-        now; those older than max_age are out of context by now, and are dropped instead."""
-        now = self.clock.now()
-        pending = [u for u in self.store.unsent() if user_id in (None, u.user_id)]
-        fresh = [u for u in pending if now - u.created_at <= max_age]
-        stale = [u.reply.outbox_id for u in pending if now - u.created_at > max_age]
-        if stale:
-            self.store.mark_delivered([i for i in stale if i is not None])
-        return fresh
-
-    def _take_delivered(self) -> list[int]:
-        taken = []
-        with contextlib.suppress(IndexError):  # deque.popleft is atomic across threads
-            while True:
-                taken.append(self._delivered.popleft())
-        return taken
 
     def resume(self, user_id: int) -> list[Outgoing]:
         """Where a returning user left off (read-only): the current step again, if any."""

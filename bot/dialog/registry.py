@@ -17,7 +17,7 @@ from typing import Any
 from bot.dialog.spec import DialogSpec
 from bot.dialog.turn import Turn
 from bot.events import Venue
-from bot.storage.base import NewRecord, Record, Store
+from bot.storage.base import NewRecord, Record, Records
 
 KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 DURATION = re.compile(r"^(\d+)\s*([smhd])$")
@@ -58,7 +58,7 @@ class Entry:
 class FactContext:
     """What a fact, a picture or a venue may look at: read-only."""
 
-    store: Store
+    store: Records  # read-only
     user_id: int
     now: datetime
     answers: Mapping[str, Any]

@@ -1,4 +1,6 @@
-"""The storage protocol and the records that cross it.
+"""The storage protocols and the records that cross them. `Store` is all of them, for the
+composition root; each part of the bot is given the one it needs (the engine's Steps,
+facts' read-only Records, the scheduler's TimerRows, the App's Mailbox, admins' Reports).
 
 The engine reads one user's record at the start of a step and hands back everything
 the step changed as one StepWrites, which a store saves in a single transaction: a
@@ -120,13 +122,59 @@ class SavedStep:
     replies: list[Outgoing]  # its replies, each with its outbox_id
 
 
-class Store(Protocol):
+class Steps(Protocol):
+    """One person's record in, one step's writes out: the engine's."""
+
     def load_user(self, user_id: int) -> UserRecord:
         """The user's record; a fresh, unsaved one for someone new."""
         ...
 
     def save_step(self, writes: StepWrites, now: datetime) -> SavedStep:
         """Save one step atomically, its replies into the outbox."""
+        ...
+
+    def was_handled(self, update_id: int) -> bool:
+        """Whether a step for this channel update was saved already."""
+        ...
+
+    def drop_received(self, update_id: int) -> None:
+        """Take an event out of the inbox without a step (its step failed)."""
+        ...
+
+    def followup(self, followup_id: int) -> FollowUp | None: ...
+
+    def followups_of(self, user_id: int) -> list[FollowUp]:
+        """One person's pending follow-ups, by due time."""
+        ...
+
+
+class Records(Protocol):
+    """What facts read about a person: read-only."""
+
+    def records(self, user_id: int, kind: str, limit: int | None = None,
+                since_key: str | None = None) -> list[Record]:
+        """The person's records of a kind, newest first: at most `limit`; only those
+        whose key is `since_key` or after (check-ins keyed by day: from that day on)."""
+        ...
+
+    def reminder(self, user_id: int) -> Reminder | None: ...
+
+    def export(self, user_id: int) -> dict[str, Any]:
+        """Everything stored about the person, as plain data (for /export)."""
+        ...
+
+
+class Mailbox(Protocol):
+    """Events in (the inbox), replies out (the outbox), and who people are (the App's)."""
+
+    def receive(self, events: list[Incoming], now: datetime) -> list[Incoming]:
+        """Save received events (each with its update_id) to the inbox in one transaction;
+        returns those new to it (not already there, nor handled). A step for an event
+        removes it from the inbox."""
+        ...
+
+    def inbox(self) -> list[Incoming]:
+        """Events received but not yet handled (after a crash), in the order received."""
         ...
 
     def mark_delivered(self, outbox_ids: list[int]) -> None:
@@ -138,16 +186,6 @@ class Store(Protocol):
         first."""
         ...
 
-    def was_handled(self, update_id: int) -> bool:
-        """Whether a step for this channel update was saved already."""
-        ...
-
-    def receive(self, events: list[Incoming], now: datetime) -> list[Incoming]:
-        """Save received events (each with its update_id) to the inbox in one transaction;
-        returns those new to it (not already there, nor handled). A step for an event
-        removes it from the inbox."""
-        ...
-
     def person(self, channel: str, external: str) -> int:
         """The id of the person a channel knows as `external` (a Telegram chat id, the
         terminal chat's user number); someone new gets a new id, never one used before."""
@@ -157,15 +195,9 @@ class Store(Protocol):
         """(channel, external id) of a person; None once they used /forget."""
         ...
 
-    def inbox(self) -> list[Incoming]:
-        """Events received but not yet handled (after a crash), in the order received."""
-        ...
 
-    def drop_received(self, update_id: int) -> None:
-        """Take an event out of the inbox without a step (its step failed)."""
-        ...
-
-    def followup(self, followup_id: int) -> FollowUp | None: ...
+class TimerRows(Protocol):
+    """What is due: follow-ups and check-in nudges (bot.scheduler, bot.nudges)."""
 
     def pending_followups(self, until: datetime | None = None) -> list[FollowUp]:
         """Follow-ups not yet handled, due at or before `until` (all if None), by due time."""
@@ -174,18 +206,6 @@ class Store(Protocol):
     def next_followup_due(self, after: datetime) -> datetime | None:
         """When the first follow-up due after `after` is due (None: there is none)."""
         ...
-
-    def followups_of(self, user_id: int) -> list[FollowUp]:
-        """One person's pending follow-ups, by due time."""
-        ...
-
-    def records(self, user_id: int, kind: str, limit: int | None = None,
-                since_key: str | None = None) -> list[Record]:
-        """The person's records of a kind, newest first: at most `limit`; only those
-        whose key is `since_key` or after (check-ins keyed by day: from that day on)."""
-        ...
-
-    def reminder(self, user_id: int) -> Reminder | None: ...
 
     def claim_nudges(self, now: datetime, grace: timedelta,
                      schedule: Callable[[Reminder, datetime], tuple[datetime, datetime]],
@@ -206,12 +226,17 @@ class Store(Protocol):
         """Drop a claim without a step (a nudge too late to send)."""
         ...
 
-    def export(self, user_id: int) -> dict[str, Any]:
-        """Everything stored about the person, as plain data (for /export)."""
-        ...
+
+class Reports(Protocol):
+    """Counts for admins, nothing personal."""
 
     def stats(self) -> dict[str, int]:
         """Aggregate counts, nothing personal (for admins' /stats)."""
         ...
+
+
+class Store(Steps, Records, Mailbox, TimerRows, Reports, Protocol):
+    """Everything, for the composition root (bot.app): each part of the bot is given only
+    the protocol it needs."""
 
     def close(self) -> None: ...

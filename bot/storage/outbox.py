@@ -8,10 +8,13 @@ they are sent at the next start. Bytes (a chart, an export file) travel as base6
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from bot.events import Button, Drawing, Location, Outgoing, Priority, Venue
 
@@ -70,3 +73,57 @@ def decode(raw: str, outbox_id: int) -> Outgoing:
 
 def _b64(content: bytes) -> str:
     return base64.b64encode(content).decode("ascii")
+
+
+class OutboxRows(Protocol):
+    def mark_delivered(self, outbox_ids: list[int]) -> None: ...
+
+    def unsent(self) -> list[Unsent]: ...
+
+
+class Deliveries:
+    """Replies the channel has delivered, until the database knows. The confirmation rides
+    on the next step's transaction (the engine takes them), or on `flush` when no step
+    comes first: either is a few milliseconds away, which is the only window in which a
+    crash can make a reply go out twice. `delivered` may be called from any thread; the
+    rest run on the engine thread."""
+
+    def __init__(self, store: OutboxRows, now: Callable[[], datetime]):
+        self._store = store
+        self._now = now
+        self._ids: deque[int] = deque()
+
+    def delivered(self, outbox_ids: Iterable[int]) -> None:
+        self._ids.extend(outbox_ids)
+
+    def take(self) -> list[int]:
+        """Every delivery not yet confirmed, for a step's transaction to confirm."""
+        taken = []
+        with contextlib.suppress(IndexError):  # deque.popleft is atomic across threads
+            while True:
+                taken.append(self._ids.popleft())
+        return taken
+
+    def give_back(self, outbox_ids: list[int]) -> None:
+        """The step that was to confirm them failed: they wait for the next."""
+        self._ids.extend(outbox_ids)
+
+    def flush(self) -> None:
+        """Confirm the deliveries no step has carried yet."""
+        taken = self.take()
+        if taken:
+            try:
+                self._store.mark_delivered(taken)
+            except BaseException:
+                self.give_back(taken)
+                raise
+
+    def unsent(self, max_age: timedelta, user_id: int | None = None) -> list[Unsent]:
+        """Replies a crash kept from being delivered (to everyone, or to one person), to
+        send now; those older than max_age are out of context by now, and are dropped."""
+        now = self._now()
+        pending = [u for u in self._store.unsent() if user_id in (None, u.user_id)]
+        stale = [u.reply.outbox_id for u in pending if now - u.created_at > max_age]
+        if stale:
+            self._store.mark_delivered([i for i in stale if i is not None])
+        return [u for u in pending if now - u.created_at <= max_age]

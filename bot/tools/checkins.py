@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.dialog.registry import Registry, check_none, whole_number
 from bot.dialog.turn import Turn
-from bot.storage.base import NewRecord, Store
+from bot.storage.base import NewRecord, Records
 
 KIND = "checkin"
 
@@ -46,7 +46,7 @@ def _same_day(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
     return _data(_entry(day, earlier).then(_entry(day, later)))
 
 
-def checkins_of(store: Store, user_id: int, since: date) -> list[CheckinEntry]:
+def checkins_of(store: Records, user_id: int, since: date) -> list[CheckinEntry]:
     """The person's check-ins from `since` on, oldest first."""
     records = store.records(user_id, KIND, since_key=since.isoformat())
     return sorted((_entry(r.key or "", r.data) for r in records if r.key),

@@ -91,9 +91,9 @@ def _place(meeting: Meeting) -> str:
     return place
 
 
-def _zone(ctx_store: Any, user_id: int, default: ZoneInfo) -> ZoneInfo:
-    user_zone = ctx_store.load_user(user_id).timezone
-    return ZoneInfo(user_zone) if user_zone else default
+def _zone(ctx: FactContext, default: ZoneInfo) -> ZoneInfo:
+    """The person's zone as this step knows it (one just given included)."""
+    return ZoneInfo(ctx.timezone) if ctx.timezone else default
 
 
 def _line(config: HelplineConfig, timezone: str) -> Line:
@@ -127,7 +127,7 @@ def register(reg: Registry, index: MeetingIndex, helplines: tuple[HelplineConfig
         return (timely or near)[:PAGE * 5]
 
     def meetings_nearby(ctx: FactContext) -> str:
-        zone = _zone(ctx.store, ctx.user_id, default_zone)
+        zone = _zone(ctx, default_zone)
         page = int(ctx.answers.get("meeting.page", 0) or 0)
         found = results(ctx.answers, ctx.now, zone)[page * PAGE:(page + 1) * PAGE]
         if not found:
@@ -161,11 +161,11 @@ def register(reg: Registry, index: MeetingIndex, helplines: tuple[HelplineConfig
         return of_kind(index.next_online(now, count=PAGE * 10)), "The next online meetings"
 
     def online_when(ctx: FactContext) -> str:
-        zone = _zone(ctx.store, ctx.user_id, default_zone)
+        zone = _zone(ctx, default_zone)
         return online_results(ctx.answers, ctx.now, zone)[1]
 
     def online_meetings(ctx: FactContext) -> str:
-        zone = _zone(ctx.store, ctx.user_id, default_zone)
+        zone = _zone(ctx, default_zone)
         lines = []
         for meeting, start in online_results(ctx.answers, ctx.now, zone)[0]:
             join = meeting.conference_url or meeting.conference_phone
@@ -183,7 +183,7 @@ def register(reg: Registry, index: MeetingIndex, helplines: tuple[HelplineConfig
     def nearest_meeting(ctx: FactContext) -> Venue | None:
         """The pin on the map: the nearest meeting for the person themselves whose exact
         place is known (a Family & Friends meeting, or a town's centre, is not pinned)."""
-        zone = _zone(ctx.store, ctx.user_id, default_zone)
+        zone = _zone(ctx, default_zone)
         meeting = next((m for m, _ in results(ctx.answers, ctx.now, zone)
                         if m.for_oneself and not m.approximate), None)
         if meeting is None:
@@ -202,7 +202,7 @@ def register(reg: Registry, index: MeetingIndex, helplines: tuple[HelplineConfig
     def helpline_text(ctx: FactContext) -> str:
         """Each line offered, open ones first: who, the number, whether it is open now (in
         the person's time), the website."""
-        zone = _zone(ctx.store, ctx.user_id, default_zone)
+        zone = _zone(ctx, default_zone)
         shown = sorted(lines_for(ctx.answers), key=lambda line: not line.open_at(ctx.now))
         several = len(lines) > 1
         texts = []

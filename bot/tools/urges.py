@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.dialog.registry import FactContext, Registry, check_none, whole_number
 from bot.dialog.turn import Turn
-from bot.storage.base import NewRecord, Store
+from bot.storage.base import NewRecord, Records
 
 KIND = "urge"
 # The record's fields and the answers they come from.
@@ -32,7 +32,7 @@ class UrgeEntry:
     next_time: str = ""  # an idea for next time
 
 
-def urges_of(store: Store, user_id: int, limit: int = 10) -> list[UrgeEntry]:
+def urges_of(store: Records, user_id: int, limit: int = 10) -> list[UrgeEntry]:
     """The person's latest urges, newest first."""
     return [UrgeEntry(r.at, whole_number(r.data.get("before")),
                       whole_number(r.data.get("after")),
