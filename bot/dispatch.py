@@ -42,7 +42,7 @@ class ChannelDown(Exception):
     rest of its step, in the outbox for later."""
 
 
-class Steps(Protocol):
+class StepRunner(Protocol):
     """What the dispatcher runs (bot.dialog.engine.Engine): steps, on the engine thread."""
 
     deliveries: Deliveries  # replies delivered, until a step's transaction confirms them
@@ -55,7 +55,7 @@ class Steps(Protocol):
 
 
 class Dispatcher:
-    def __init__(self, engine: Steps, *, max_concurrent: int = 64,
+    def __init__(self, engine: StepRunner, *, max_concurrent: int = 64,
                  keep_for: timedelta = timedelta(hours=1), retry_every: float = 10.0):
         self.engine = engine
         self.keep_for = keep_for
