@@ -17,22 +17,7 @@ from bot.app import build_app
 from bot.config import DialogsConfig, StorageConfig, load_config
 from bot.events import Outgoing
 from bot.storage.base import NewFollowUp, ReminderChange, StepWrites, UserRecord
-
-NAP = """\
-dialog: nap
-title: A short delay
-command: nap
-description: Wait a moment
-start: ask
-states:
-  ask:
-    say: I'll check back in a second.
-    do: [{follow_up: {after: 1s, go: back}}]
-    end: true
-  back:
-    say: I'm back.
-    end: true
-"""
+from tests.test_dispatch import DELAY  # a dialog that checks back after a second
 
 
 def app_in(tmp_path: Path, folder: Path | None = None):  # type: ignore[no-untyped-def]
@@ -48,7 +33,7 @@ async def test_one_scheduler_reading_the_database_off_the_event_loop(
         write_dialogs, tmp_path: Path) -> None:
     """Follow-ups had an APScheduler of their own, whose start read the database on the
     event loop; nudges had a second one."""
-    app = app_in(tmp_path, write_dialogs({"nap.yaml": NAP}))
+    app = app_in(tmp_path, write_dialogs({"nap.yaml": DELAY}))
     now = datetime.now(UTC)
     app.store.save_step(StepWrites(UserRecord(7), new_followups=[
         NewFollowUp(now + timedelta(hours=2), "nap", "back")]), now)
@@ -83,7 +68,7 @@ async def test_one_scheduler_reading_the_database_off_the_event_loop(
 
 @pytest.mark.asyncio
 async def test_a_new_follow_up_brings_the_wake_forward(write_dialogs, tmp_path: Path) -> None:
-    app = app_in(tmp_path, write_dialogs({"nap.yaml": NAP}))
+    app = app_in(tmp_path, write_dialogs({"nap.yaml": DELAY}))
     got: list[str] = []
     back = asyncio.Event()
 
