@@ -95,7 +95,7 @@ class Incoming:
 @dataclass(frozen=True, slots=True)
 class Button:
     label: str
-    data: str  # at most 64 bytes: Telegram's callback_data limit
+    data: str  # within the strictest channel's limit (Telegram: 64 bytes), checked by validate
 
 
 @dataclass(frozen=True, slots=True)

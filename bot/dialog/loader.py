@@ -2,7 +2,7 @@
 
 Pass one (per file): YAML syntax, duplicate keys, the JSON Schema. Pass two (see
 bot.dialog.validate): cross-references, reachability, dead ends, registry names,
-Telegram's limits. The engine never sees a dialog that did not pass both.
+the channels' limits (button data). The engine never sees a dialog that did not pass both.
 """
 
 from __future__ import annotations
