@@ -97,16 +97,21 @@ class App:
         Those older than the follow-up grace period are dropped as out of context."""
         return await self.dispatcher.resend_unsent(deliver, self.dispatcher.keep_for, user_id)
 
+    async def run(self, channel: Channel, stop: asyncio.Event) -> None:
+        """Serve a channel until `stop` (or until it ends by itself), in the one lifecycle
+        every channel has (`serving`)."""
+        async with self.serving(channel):
+            await channel.serve(stop)
+
     @contextlib.asynccontextmanager
-    async def serving(self, channel: Channel, *,
-                      only_user: int | None = None) -> AsyncIterator[tuple[int, int, int]]:
+    async def serving(self, channel: Channel) -> AsyncIterator[tuple[int, int, int]]:
         """The one lifecycle of every channel: open it; load what steps need (on the
         engine thread, while the channel starts taking messages: a first step waits for
-        it there); resend what a stop kept from being delivered (to `only_user`, for a
-        channel of one person); start follow-ups and nudges; yield (resent, follow-ups,
+        it there); resend what a stop kept from being delivered (for a channel of one
+        person, theirs only); start follow-ups and nudges; yield (resent, follow-ups,
         nudges); then stop the timers, finishing what they handed over, and close the
         channel. The App itself stays open: its owner closes it."""
-        await channel.open()
+        only_user = await channel.open()
         preparing = asyncio.ensure_future(self.dispatcher.run(self.prepare))
         try:
             resent = await self.resend_unsent(channel.deliver, only_user)

@@ -3,6 +3,7 @@ lifecycle around it (open, resend, timers, close) the same for every channel."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_app
-from bot.channels.base import Capabilities, Channel
+from bot.channels.base import Capabilities, Channel, Host
 from bot.config import StorageConfig, load_config
 from bot.events import Incoming, Outgoing
 from bot.storage.base import StepWrites, UserRecord
@@ -21,11 +22,18 @@ class ListChannel:
 
     capabilities = Capabilities("a list", button_data_bytes=None)
 
-    def __init__(self) -> None:
+    def __init__(self, app: Host, inbox: list[tuple[int, str]]) -> None:
+        self.app, self.inbox = app, inbox  # what people "send": (their id here, text)
         self.log: list[str] = []
 
     async def open(self) -> None:
         self.log.append("open")
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        events = [replace(Incoming.message(who, text), update_id=n)
+                  for n, (who, text) in enumerate(self.inbox, 1)]
+        for event in await self.app.receive("list", events):  # into the inbox first
+            await self.app.handle(event, self.deliver)
 
     async def deliver(self, user_id: int, reply: Outgoing) -> bool:
         self.log.append(f"{user_id}: {reply.text[:20]}")
@@ -41,15 +49,11 @@ async def test_the_app_runs_any_channels_lifecycle(tmp_path: Path) -> None:
     app = build_app(config)
     now = datetime.now(UTC)  # a reply a stop kept from being delivered
     app.store.save_step(StepWrites(UserRecord(3), replies=[Outgoing("kept from before")]), now)
-    channel: Channel = ListChannel()
-    async with app.serving(channel) as (resent, followups, nudges):
-        assert (resent, followups, nudges) == (1, 0, 0)
-        # The channel's own id for the person (4) becomes the App's id for them.
-        for event in await app.receive("list", [replace(Incoming.message(4, "/urge"),
-                                                        update_id=9)]):
-            await app.handle(event, channel.deliver)
-        person = await app.person("list", "4")
-        assert await app.address(person) == ("list", "4")
+    channel: Channel = ListChannel(app, [(4, "/urge")])
+    await app.run(channel, asyncio.Event())
+    # The channel's own id for the person (4) became the App's id for them.
+    person = await app.person("list", "4")
+    assert await app.address(person) == ("list", "4")
     app.close()
     assert channel.log == ["open", "3: kept from before", f"{person}: Let's get through th",
                            "close"]

@@ -1,13 +1,14 @@
 """What a channel is to the App: what its messages can carry, how it delivers a reply, and
 how it opens and closes. The App runs the lifecycle around it once for every channel
-(App.serving: open, load what steps need, resend what a stop kept, start the timers; then
-stop the timers and close), so a new channel is one file implementing this.
+(App.run: open, load what steps need, resend what a stop kept, start the timers, serve;
+then stop the timers and close), so a new channel is one file implementing this.
 
 Channels turn their own updates into Incoming events and hand them to the App (receive,
 handle); nothing here knows Telegram."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -37,8 +38,15 @@ class Capabilities:
 class Channel(Protocol):
     capabilities: Capabilities
 
-    async def open(self) -> None:
-        """Connect, before anything is delivered (set the command menu, say hello...)."""
+    async def open(self) -> int | None:
+        """Connect, before anything is delivered (set the command menu, say hello...).
+        Returns the one person the channel serves, if it serves only one (the terminal
+        chat): only their replies kept by a stop are resent through it."""
+        ...
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        """Take people's messages (App.receive, App.handle) until `stop` is set, or the
+        channel ends by itself (the terminal chat's /quit); then finish what is in hand."""
         ...
 
     async def deliver(self, user_id: int, reply: Outgoing) -> bool:
@@ -61,8 +69,10 @@ class Host(Protocol):
         """Where a channel may keep a person's files (the terminal chat's exports)."""
         ...
 
-    def serving(self, channel: Channel, *, only_user: int | None = None
-                ) -> AbstractAsyncContextManager[tuple[int, int, int]]: ...
+    def serving(self, channel: Channel) -> AbstractAsyncContextManager[tuple[int, int, int]]:
+        ...
+
+    async def run(self, channel: Channel, stop: asyncio.Event) -> None: ...
 
     async def receive(self, channel: str, events: list[Incoming]) -> list[Incoming]: ...
 

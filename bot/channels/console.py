@@ -35,35 +35,38 @@ class ConsoleChat:
         self._in, self._out = stdin, stdout
         self._database = database
 
-    async def open(self) -> None:
+    async def open(self) -> int:
+        # The terminal chat's user 5 is its own person, never Telegram user 5.
+        self.person = await self.app.person(CHANNEL, str(self.user_id))
         self._print(f"smart-coach chat · you are user {self.user_id} · "
                     f"database {self._database}")
         self._print("Type /start to begin, /help for the menu, /quit to leave.\n")
+        return self.person  # the console shares the database: only their replies resent
 
     async def close(self) -> None:
         pass
 
     async def run(self) -> None:
-        # The console shares the database with Telegram: only this person's replies are
-        # resent. Follow-ups and nudges arrive by themselves while the chat waits.
-        # The terminal chat's user 5 is its own person, never Telegram user 5.
-        self.person = await self.app.person(CHANNEL, str(self.user_id))
-        async with self.app.serving(self, only_user=self.person):
-            resumed = await self.app.resume(self.person)
-            for reply in resumed:
-                await self._show(reply)
-            if resumed:
+        await self.app.run(self, asyncio.Event())
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        """Where the person left off, then what they type, until /quit or the end of the
+        input. Follow-ups and nudges arrive by themselves while the chat waits."""
+        resumed = await self.app.resume(self.person)
+        for reply in resumed:
+            await self._show(reply)
+        if resumed:
+            self._print("")
+        lines = self._read_lines()
+        while not stop.is_set() and (line := await lines.get()) is not None:
+            text = line.strip()
+            if not text:
+                continue
+            if text.lower() in QUIT:
+                break
+            if await self.app.handle(self.to_event(text), self._step):
                 self._print("")
-            lines = self._read_lines()
-            while (line := await lines.get()) is not None:
-                text = line.strip()
-                if not text:
-                    continue
-                if text.lower() in QUIT:
-                    break
-                if await self.app.handle(self.to_event(text), self._step):
-                    self._print("")
-                await self._after_forget()
+            await self._after_forget()
 
     def to_event(self, text: str) -> Incoming:
         """Typed input as an event. A choice's number or words go as text: the engine

@@ -130,29 +130,30 @@ class TelegramChannel:
 
     def run(self) -> None:
         """Run until SIGINT or SIGTERM, then finish the updates in hand and stop."""
+        async def main() -> None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await self.app.run(self, stop)
         try:
-            asyncio.run(self.serve())
+            asyncio.run(main())
         except InvalidToken:
             raise RejectedToken() from None
 
-    async def serve(self) -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        async with self.running():
-            if self.config.mode == "webhook":
-                await self.start_webhook()
-                await stop.wait()
-                await self.stop_webhook()
-            else:
-                await self.poll(stop)
+    async def serve(self, stop: asyncio.Event) -> None:
+        if self.config.mode == "webhook":
+            await self.start_webhook()
+            await stop.wait()
+            await self.stop_webhook()
+        else:
+            await self.poll(stop)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[TelegramChannel]:
-        """The App's lifecycle around this channel (App.serving): connected, the command
-        menu set, what a stop kept resent, follow-ups and nudges running; stopped cleanly
-        on exit."""
+        """The App's lifecycle around this channel (App.serving), for driving it by hand
+        (tests, benchmarks): connected, the command menu set, what a stop kept resent,
+        follow-ups and nudges running; stopped cleanly on exit."""
         async with self.app.serving(self):
             yield self
 
