@@ -61,10 +61,9 @@ def pytest_report_header() -> str:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Two files were being changed by others when the slow marks came in, so their marks
-    # live here until the files carry them: the tests of test_meetings.py that load the real
-    # dialogs (~0.6 s each, ~12 s in all), and those of test_intent_weights.py that train
-    # the models with scikit-learn (the `trained` fixture, ~6 s).
+    # Slow by what they use, not one by one: test_meetings.py's tests that play the real
+    # dialogs (~8 s in all), and test_intent_weights.py's that train the models with
+    # scikit-learn (the `trained` fixture, ~6 s).
     for item in items:
         uses = getattr(item, "fixturenames", ())
         if (item.path.name == "test_meetings.py" and "dialogs_dir" in uses
