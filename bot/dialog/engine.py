@@ -734,7 +734,7 @@ class Engine:
             self._action_fns[call.name](turn, call.args)
         turn.replies.extend(self._render(turn.dialog, state, FactContext(
             self.store, turn.user_id, self.clock.now(), turn.answers, turn.timezone,
-            turn.language, turn.records)))
+            turn.language, turn.records_of)))
 
     # -- replies --------------------------------------------------------------------------
 

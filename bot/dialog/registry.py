@@ -64,13 +64,14 @@ class FactContext:
     answers: Mapping[str, Any]
     timezone: str | None = None  # the person's, once known
     language: str | None = None  # as their app reports it ("en-GB")
-    # Records this step has written but not yet saved: a fact shows them with the rest.
-    pending: Sequence[NewRecord] = ()
+    # In a step: the Turn's records_of, so a fact shows the step's unsaved records too.
+    history: Callable[[str], Sequence[NewRecord | Record]] | None = None
 
     def records(self, kind: str) -> list[NewRecord | Record]:
-        """The person's records of a kind, newest first: this step's, then the saved ones."""
-        return [*(r for r in reversed(self.pending) if r.kind == kind),
-                *self.store.records(self.user_id, kind)]
+        """The person's records of a kind, newest first."""
+        if self.history is not None:
+            return list(self.history(kind))
+        return list(self.store.records(self.user_id, kind))
 
 
 # A value computed for messages, e.g. {crisis_numbers} or {urge_log}.
