@@ -11,6 +11,7 @@ from typing import Any
 from bot.dialog.registry import CheckContext, FactContext, Registry, check_none
 from bot.dialog.turn import StartDialog, Turn
 from bot.storage.base import NewRecord, Record
+from bot.tools.topics import topics_of
 
 KIND = "barrier"
 DIALOG = "barriers"
@@ -64,8 +65,7 @@ def register(reg: Registry) -> None:
     def about_gambling(turn: Turn, args: None) -> bool:
         """True when what the person is changing (their focus at /start) or the words that
         opened this dialog are about gambling."""
-        said = f"{turn.answers.get('focus', '')} {turn.answers.get('intent.text', '')}"
-        return turn.words is not None and "gambling" in turn.words.topics_in(said)
+        return "gambling" in topics_of(turn)
 
     @reg.action("offer_barriers", check=check_none)
     def offer_barriers(turn: Turn, args: None) -> None:

@@ -21,6 +21,7 @@ from bot.meetings.search import MeetingIndex
 from bot.meetings.types import NOT_FOR_ONESELF, type_name
 from bot.meetings.when import when_asked, window, words
 from bot.places import find_places
+from bot.tools.topics import topics_of
 
 PAGE = 4  # meetings per message
 _PLACE = re.compile(r"\b(?:in|near|around|at|for)\s+([a-z][\w\s,'.-]*?)"
@@ -228,9 +229,7 @@ def register(reg: Registry, index: MeetingIndex, helplines: tuple[HelplineConfig
         """What the line should be for, from the words that opened the dialog ("is there a
         gambling helpline", "my son drinks") and the focus given at the start: those lines
         are offered first, in helpline.topics."""
-        said = f"{turn.answers.get('intent.text', '')} {turn.answers.get('focus', '')}"
-        turn.answers["helpline.topics"] = sorted(turn.words.topics_in(said)) \
-            if turn.words else []
+        turn.answers["helpline.topics"] = sorted(topics_of(turn))
 
     def check_place(args: Any, ctx: Any) -> list[str]:
         if not isinstance(args, dict) or set(args) != {"place"}:
