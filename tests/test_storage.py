@@ -20,7 +20,7 @@ from bot.storage.sqlite import SqliteStore
 NOW = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
 MIGRATIONS = ["m001_initial", "m002_handled_updates", "m003_urge_used_as_text",
               "m004_reminders", "m005_outbox", "m006_handled_updates_by_user", "m007_inbox",
-              "m008_records", "m009_people"]
+              "m008_records", "m009_people", "m010_locale"]
 
 
 @pytest.fixture(params=["file", "memory"])

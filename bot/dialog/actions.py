@@ -83,9 +83,12 @@ def _check_weekday(args: Any, ctx: CheckContext) -> list[str]:
 
 def _check_says(args: Any, ctx: CheckContext) -> list[str]:
     ok = isinstance(args, dict) and args and all(
-        isinstance(v, list) and v and all(isinstance(w, str) for w in v) for v in args.values())
-    return [] if ok and answer_keys(list(args)) is not None else [
-        "expects {answer key: [words or phrases]}, e.g. {reply: [no, not really]}"]
+        isinstance(v, str) or (isinstance(v, list) and v and all(isinstance(w, str) for w in v))
+        for v in args.values())
+    if not ok or answer_keys(list(args)) is None:
+        return ["expects {answer key: name of a list under words:}, e.g. {reply: said_no}"]
+    return [f"no list '{name}' under words:{did_you_mean(name, ctx.dialog.words)}"
+            for name in args.values() if isinstance(name, str) and name not in ctx.dialog.words]
 
 
 def _contains(text: str, words: list[str]) -> bool:
@@ -159,14 +162,19 @@ def register(reg: Registry, timezone: str) -> None:
 
     @reg.condition("equals", check=check_key_values)
     def equals(turn: Turn, args: dict[str, Any]) -> bool:
-        """True when each answer equals the value: equals: {went_well: yes}."""
-        return all(str(turn.answers.get(k)) == str(v) for k, v in args.items())
+        """True when each answer equals the value, or one of the values: equals:
+        {went_well: yes}, equals: {crisis.signal: [suicide, risk]}."""
+        return all(str(turn.answers.get(k)) in (map(str, v) if isinstance(v, list) else [str(v)])
+                   for k, v in args.items())
 
     @reg.condition("says", check=_check_says)
-    def says(turn: Turn, args: dict[str, list[str]]) -> bool:
-        """True when a typed answer contains one of the words or phrases:
-        says: {crisis.reply: [no, not, unsafe]} (whole words, any case)."""
-        return any(_contains(str(turn.answers.get(k, "")), words) for k, words in args.items())
+    def says(turn: Turn, args: dict[str, str | list[str]]) -> bool:
+        """True when a typed answer contains one of the words or phrases of a list under the
+        dialog's `words:`, in the person's language: says: {crisis.reply: not_safe} (whole
+        words, any case). A list written in place ([no, not]) is the source language's only."""
+        return any(_contains(str(turn.answers.get(k, "")),
+                             list(turn.word_list(words) if isinstance(words, str) else words))
+                   for k, words in args.items())
 
     @reg.condition("weekday", check=_check_weekday)
     def weekday(turn: Turn, args: Any) -> bool:

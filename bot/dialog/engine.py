@@ -53,6 +53,7 @@ from bot.dialog.spec import (
     Catalog,
     DialogSpec,
     StateSpec,
+    Translation,
 )
 from bot.dialog.turn import (
     CancelFollowUps,
@@ -68,6 +69,8 @@ from bot.events import Button, Drawing, Incoming, Kind, Outgoing, Priority
 from bot.nlu.crisis import RISK, Context, Signal
 from bot.nlu.intents import Guess
 from bot.nlu.normalize import normalize
+from bot.nlu.understanding import Understanding
+from bot.nlu.words import Words
 from bot.reminders import next_due
 from bot.storage.base import (
     FollowUp,
@@ -116,6 +119,7 @@ class _Step:
     user: UserRecord
     now: datetime
     answers: dict[str, Any]
+    lang: Translation  # the language the person reads, and is understood in
     replies: list[Outgoing] = field(default_factory=list)
     records: list[NewRecord] = field(default_factory=list)
     followups: list[NewFollowUp] = field(default_factory=list)
@@ -127,6 +131,18 @@ class _Step:
     update_id: int | None = None
     nudge_done: bool = False
     moves: int = 0
+
+    @property
+    def messages(self) -> dict[str, str]:
+        return self.lang.messages
+
+    @property
+    def understanding(self) -> Understanding:
+        return self.lang.understanding
+
+    @property
+    def words(self) -> Words:
+        return self.lang.understanding.words
 
     def writes(self, before: dict[str, Any], delivered: list[int]) -> StepWrites:
         changed = {k: v for k, v in self.answers.items() if before.get(k, _MISSING) != v}
@@ -150,7 +166,6 @@ class Engine:
                  admins: frozenset[int] = frozenset(),
                  deliveries: Deliveries | None = None):
         self.catalog = catalog
-        self.understanding = catalog.understanding
         self.store = store
         self.clock = clock
         self.facts: Mapping[str, Fact] = registry.facts
@@ -161,8 +176,6 @@ class Engine:
         self.timers = timers
         self.followup_grace = followup_grace
         self.careful = careful  # how long after a sign of risk the bot stays more careful
-        self.words = self.understanding.words
-        self.messages = catalog.messages
         self._action_fns = {name: entry.fn for name, entry in registry.actions.items()}
         self.machines = {name: DialogMachine(spec, registry, self._enter)
                          for name, spec in catalog.dialogs.items()}
@@ -183,6 +196,7 @@ class Engine:
     def _handle(self, event: Incoming) -> list[Outgoing]:
         now = self.clock.now()
         where = f"user {event.user_id}, {event.kind} event"
+        lang = self.catalog.language(None)
         try:
             if event.update_id is not None and self.store.was_handled(event.update_id):
                 return []  # redelivered after a crash: its step is saved already
@@ -199,7 +213,10 @@ class Engine:
                 user.active = True
             if event.language:
                 user.language = event.language
-            step = _Step(user, now, dict(user.answers), update_id=event.update_id,
+            if user.locale is None:  # first contact: the language their app is in, if we have it
+                user.locale = self.catalog.pick_language(event.language)
+            lang = self.catalog.language(user.locale)
+            step = _Step(user, now, dict(user.answers), lang, update_id=event.update_id,
                          nudge_done=event.kind == Kind.NUDGE)
             self._dispatch(step, event)
             if event.kind in UNPROMPTED:  # the bot writes first: after those who wrote
@@ -218,7 +235,7 @@ class Engine:
             # The user id and position only: message texts never go to the logs.
             log.exception("step failed (%s)", where)
             self._drop_received(event)
-            return [Outgoing(self.messages["error"])]
+            return [Outgoing(lang.messages["error"])]
         if self.timers:
             for followup in saved.followups:
                 self.timers.schedule(followup)
@@ -247,8 +264,9 @@ class Engine:
         current = self._current(user)
         if current is None:
             return []
-        return [Outgoing(self.messages["resumed"]),
-                *self._render(current[0], current[1], self._context(user, user.answers),
+        lang = self.catalog.language(user.locale)
+        return [Outgoing(lang.messages["resumed"]),
+                *self._render(current[0], current[1], self._context(user, user.answers, lang),
                               last_only=True)]
 
     # -- events -----------------------------------------------------------------------------
@@ -328,7 +346,7 @@ class Engine:
                 self._press(step, current[0], state, index)
                 return
             # "3, the number" after "did you mean 3 or the third button?"
-            value = self.words.number(parts[2][1:]) if parts[2].startswith("=") else None
+            value = step.words.number(parts[2][1:]) if parts[2].startswith("=") else None
             if value is not None and state.range and state.range[0] <= value <= state.range[1]:
                 self._answer(step, current[0], state, _int_if_whole(value))
                 return
@@ -369,11 +387,11 @@ class Engine:
         guess: Guess | None = None  # the model costs ~0.1 ms: still, ask it only if needed
         if current:
             dialog, state = current
-            index = self._typed_choice(state, text, step.answers)
+            index = self._typed_choice(step, state, text)
             if index is not None:
                 self._press(step, dialog, state, index)
                 return
-            number = self.words.number(text) if state.expect == "number" else None
+            number = step.words.number(text) if state.expect == "number" else None
             assert state.range is not None or state.expect != "number"  # the validator's rule
             if number is not None and state.range and state.range[0] <= number <= state.range[1]:
                 if self._could_be_a_button(state, number):
@@ -388,20 +406,20 @@ class Engine:
             # "No, I said I didn't" and "what do you mean?" are never saved as the answer
             # (only these plain ones: an answer may well start with "when" or "how").
             if state.expect in ("text", "location") and not in_crisis and \
-                    (self.words.corrects(text) or self.words.puzzled(text)):
+                    (step.words.corrects(text) or step.words.puzzled(text)):
                 self._off_track(step, text)
                 return
             # "idk what do i even say" at a step with buttons: help with this step, before
             # any guess at what else it might mean (it read as "help" and lost the step).
-            if not in_crisis and (self.words.only_unsure(text) or (
-                    state.expect not in ("text", "location") and self.words.unsure_of(text))):
+            if not in_crisis and (step.words.only_unsure(text) or (
+                    state.expect not in ("text", "location") and step.words.unsure_of(text))):
                 self._off_track(step, text)
                 return
             # Nothing typed in the crisis conversation leaves it ("help" there is an answer).
             switching = False
-            if state.expect is not None and not in_crisis and self.understanding.may_switch(text):
-                guess = self.understanding.intent(text)
-                switching = self.understanding.switches(text, guess)
+            if state.expect is not None and not in_crisis and step.understanding.may_switch(text):
+                guess = step.understanding.intent(text)
+                switching = step.understanding.switches(text, guess)
             # The answer is the answer (a step asking for a location takes a typed place too).
             if state.expect in ("text", "location") and text.strip() and not switching:
                 self._answer(step, dialog, state, text.strip())
@@ -410,11 +428,11 @@ class Engine:
             # Soon after a sign of risk, an ambiguous message gets the question, not a tool.
             self._crisis(step, RISK)
             return
-        guess = guess or self.understanding.intent(text)
+        guess = guess or step.understanding.intent(text)
         # The words that opened a dialog ("meetings in Leeds") are an answer it can use.
         step.answers[INTENT_TEXT] = text
-        if current and guess.intent and guess.confidence < self.understanding.switch and \
-                not self.understanding.reply(guess.intent) and guess.intent not in current[1].on:
+        if current and guess.intent and guess.confidence < step.understanding.switch and \
+                not step.understanding.reply(guess.intent) and guess.intent not in current[1].on:
             # Leaving an exercise halfway on a fair guess ("back to the tools" read as
             # "help") loses the person's place: ask, with "something else" to carry on.
             self._off_track(step, text, (guess.intent,))
@@ -425,7 +443,7 @@ class Engine:
             self._off_track(step, text, guess.alternatives)
         elif guess.alternatives:
             self._clarify(step, guess.alternatives)
-        elif self.words.yes_or_no(text) == "yes":
+        elif step.words.yes_or_no(text) == "yes":
             self._say(step, "acknowledged")  # "ok", "👍": nothing to do, nothing wrong
         else:
             self._say(step, "fallback")
@@ -433,7 +451,7 @@ class Engine:
     def _typed_clarification(self, step: _Step, text: str, offered: list[str]) -> bool:
         """"2" or "something else" typed after "did you mean ...?": as if tapped."""
         typed = normalize(text)
-        labels = [normalize(self.understanding.label(i) if i else self.messages["clarify_other"])
+        labels = [normalize(step.understanding.label(i) if i else step.messages["clarify_other"])
                   for i in offered]
         chosen = labels.index(typed) if typed in labels else \
             int(typed) - 1 if typed.isdigit() and 1 <= int(typed) <= len(offered) else None
@@ -455,17 +473,17 @@ class Engine:
             self._start(step, "help")
             return
         step.user.settings[MISSES] = misses
-        stop_or_go_on = (Button(self.messages["stop_this"], SEPARATOR.join((CLARIFY, "cancel"))),
-                         Button(self.messages["carry_on"], SEPARATOR.join((CLARIFY, CONTINUE))))
-        if self.words.corrects(text):
-            step.replies.append(Outgoing(to_html(self.messages["corrected"], {}), stop_or_go_on))
+        stop_or_go_on = (Button(step.messages["stop_this"], SEPARATOR.join((CLARIFY, "cancel"))),
+                         Button(step.messages["carry_on"], SEPARATOR.join((CLARIFY, CONTINUE))))
+        if step.words.corrects(text):
+            step.replies.append(Outgoing(to_html(step.messages["corrected"], {}), stop_or_go_on))
         elif guesses:
             self._clarify(step, guesses)
-        elif self.words.unsure_of(text) or self.words.puzzled(text):
+        elif step.words.unsure_of(text) or step.words.puzzled(text):
             self._say(step, "unsure")
             self._show_current(step)
-        elif self._asks_back(text):
-            step.replies.append(Outgoing(to_html(self.messages["asked"], {}), stop_or_go_on))
+        elif self._asks_back(step, text):
+            step.replies.append(Outgoing(to_html(step.messages["asked"], {}), stop_or_go_on))
         elif state.expect == "number":
             low, high = state.range or (0, 0)
             self._say(step, "invalid_number", min=_num(low), max=_num(high))
@@ -475,9 +493,9 @@ class Engine:
             self._say(step, "choose")
             self._show_current(step)
 
-    def _asks_back(self, text: str) -> bool:
+    def _asks_back(self, step: _Step, text: str) -> bool:
         """A short question to the bot ("what do you mean?"), not an answer with a '?'."""
-        return len(text.split()) <= 8 and self.words.asks(text)
+        return len(text.split()) <= 8 and step.words.asks(text)
 
     @staticmethod
     def _could_be_a_button(state: StateSpec, number: float) -> bool:
@@ -487,10 +505,10 @@ class Engine:
             all(_RANGE.match(b.label) for b in state.buttons)
 
     def _which_one(self, step: _Step, dialog: DialogSpec, state: StateSpec, number: int) -> None:
-        label = fill(state.buttons[number - 1].label, step.answers, escape=False)
+        label = self._labels(step, state)[number - 1]
         buttons = (Button(str(number), state.button_data(dialog.name, 0)[:-1] + f"={number}"),
                    Button(label, state.button_data(dialog.name, number - 1)))
-        step.replies.append(Outgoing(to_html(self.messages["which_number"],
+        step.replies.append(Outgoing(to_html(step.messages["which_number"],
                                              {"number": number, "button": label}), buttons))
 
     # -- safety ---------------------------------------------------------------------------
@@ -504,7 +522,7 @@ class Engine:
         kept = self.careful if careful else MEANS_KEPT
         recent = means[0] if means and step.now - datetime.fromisoformat(means[1]) <= kept \
             else None
-        signal = self.understanding.safety(text, Context(careful, recent, answering))
+        signal = step.understanding.safety(text, Context(careful, recent, answering))
         if signal.means:
             memory["means"] = [signal.means, step.now.isoformat()]
             step.answers["safety.means"] = signal.means
@@ -539,7 +557,7 @@ class Engine:
         if intent == "cancel":
             self._command(step, "cancel")
             return True
-        reply = self.understanding.reply(intent)
+        reply = step.understanding.reply(intent)
         opened = self.catalog.by_intent(intent)
         # In the middle of something, an intent with a reply (a feeling, thanks) is answered
         # and the step stays; only outside a dialog does it open its own.
@@ -555,12 +573,12 @@ class Engine:
 
     def _clarify(self, step: _Step, intents: tuple[str, ...]) -> None:
         """Not sure what was meant: ask, with a button for each guess."""
-        buttons = [Button(self.understanding.label(i), SEPARATOR.join((CLARIFY, i)))
+        buttons = [Button(step.understanding.label(i), SEPARATOR.join((CLARIFY, i)))
                    for i in intents]
-        buttons.append(Button(self.messages["clarify_other"], SEPARATOR.join((CLARIFY, CONTINUE))))
+        buttons.append(Button(step.messages["clarify_other"], SEPARATOR.join((CLARIFY, CONTINUE))))
         # Typed instead of tapped ("2", or the words), the next message picks one.
         step.user.settings[CLARIFYING] = [*intents, CONTINUE]
-        step.replies.append(Outgoing(to_html(self.messages["clarify"], {}), tuple(buttons)))
+        step.replies.append(Outgoing(to_html(step.messages["clarify"], {}), tuple(buttons)))
 
     def _crisis(self, step: _Step, kind: str) -> None:
         """Interrupt whatever is going on; remember it so the person can come back to it.
@@ -585,15 +603,19 @@ class Engine:
                 step.user.settings[PAUSED] = [step.user.dialog, step.user.state,
                                               step.now.isoformat()]
 
-    def _typed_choice(self, state: StateSpec, text: str, answers: dict[str, Any]) -> int | None:
+    def _typed_choice(self, step: _Step, state: StateSpec, text: str) -> int | None:
         """A button chosen by typing its words ("back to the tools", "no!"), its number
         where no number is asked, or plain yes or no ("yep", "nah") for a yes or no button."""
         if not state.buttons:
             return None
         typed = normalize(text)
-        labels = [normalize(fill(b.label, answers, escape=False)) for b in state.buttons]
+        labels = [normalize(label) for label in self._labels(step, state)]
         if typed and typed in labels:
             return labels.index(typed)
+        if step.lang.code != self.catalog.source:  # "yes" typed at a "Sí" button is clear too
+            source = [normalize(fill(b.label, step.answers, escape=False)) for b in state.buttons]
+            if typed and typed in source:
+                return source.index(typed)
         if state.expect != "number" and typed.isdigit() and 1 <= int(typed) <= len(state.buttons):
             return int(typed) - 1
         # Part of one label ("remind me why"), or one label within more words ("yep 7-10",
@@ -605,10 +627,10 @@ class Engine:
             return near[0]
         # A step that takes typed words reads them itself ("ok, calling them now" is not
         # "ok"); plain yes and no stand for buttons only where nothing else is read.
-        said = self.words.yes_or_no(text) if state.expect != "text" else None
+        said = step.words.yes_or_no(text) if state.expect != "text" else None
         if said is None:
             return None
-        words = self.words.yes if said == "yes" else self.words.no
+        words = step.words.yes if said == "yes" else step.words.no
         fits = [i for i, (button, label) in enumerate(zip(state.buttons, labels, strict=True))
                 if normalize(str(button.value)) in words or label in words
                 or label.split(" ", 1)[0] in words]
@@ -683,10 +705,14 @@ class Engine:
         turn = Turn(step.user.user_id, dialog, step.answers, step.now, step.replies,
                     records=step.records, timezone=step.user.timezone,
                     saved=lambda kind: self.store.records(step.user.user_id, kind),
-                    language=step.user.language, words=self.words)
+                    language=step.user.language, words=step.words,
+                    locale=step.lang.code, languages=self.catalog.language)
         if not self.machines[dialog.name].run(turn, state, trigger):
             raise RuntimeError(f"no branch of {trigger!r} applies at {dialog.name}:{state}")
         step.user.dialog, step.user.state = dialog.name, turn.state
+        if turn.locale != step.lang.code:  # they chose another language (set_language)
+            step.user.locale = turn.locale
+            step.lang = self.catalog.language(turn.locale)
         arrived = dialog.states[turn.state]
         for effect in turn.effects:
             if isinstance(effect, CancelFollowUps):
@@ -734,19 +760,21 @@ class Engine:
             self._action_fns[call.name](turn, call.args)
         turn.replies.extend(self._render(turn.dialog, state, FactContext(
             self.store, turn.user_id, self.clock.now(), turn.answers, turn.timezone,
-            turn.language, turn.records_of)))
+            turn.language, turn.records_of, turn.translation)))
 
     # -- replies --------------------------------------------------------------------------
 
-    def _context(self, user: UserRecord, answers: dict[str, Any]) -> FactContext:
+    def _context(self, user: UserRecord, answers: dict[str, Any],
+                 lang: Translation) -> FactContext:
         return FactContext(self.store, user.user_id, self.clock.now(), answers, user.timezone,
-                           user.language)
+                           user.language, translation=lang)
 
     def _render(self, dialog: DialogSpec, state: StateSpec, context: FactContext,
                 last_only: bool = False) -> list[Outgoing]:
-        values = self._values(state.say, context)
-        texts = [to_html(t, values) for t in state.say]
-        answers = dict(context.answers)
+        lang = context.translation or self.catalog.language(None)
+        say = lang.say.get((dialog.name, state.name), state.say)
+        values = self._values(say, context, lang)
+        texts = [to_html(t, values) for t in say]
         pictures = [Outgoing(drawing=Drawing(state.photo, json.dumps(
             self.pictures[state.photo].gather(context))))] if state.photo and not last_only else []
         venue = self.venues[state.venue](context) if state.venue and not last_only else None
@@ -756,8 +784,9 @@ class Engine:
             pictures.append(Outgoing(document=self.documents[state.document](context)))
         if last_only:
             texts = texts[-1:]
-        buttons = tuple(Button(fill(b.label, answers, escape=False), state.button_data(
-            dialog.name, i)) for i, b in enumerate(state.buttons))
+        labels = lang.labels.get((dialog.name, state.name)) or [b.label for b in state.buttons]
+        buttons = tuple(Button(fill(label, values, escape=False), state.button_data(
+            dialog.name, i)) for i, label in enumerate(labels))
         if not texts:
             return pictures
         return pictures + [Outgoing(t) for t in texts[:-1]] + [
@@ -768,20 +797,32 @@ class Engine:
         message unless `quiet`."""
         current = self._current(step.user)
         if current:
-            step.replies.extend(self._render(*current, self._context(step.user, step.answers),
+            step.replies.extend(self._render(*current, self._context(step.user, step.answers,
+                                                                     step.lang),
                                              last_only=True))
         elif not quiet:
             self._say(step, "fallback")
 
-    def _values(self, texts: tuple[str, ...], context: FactContext) -> dict[str, Any]:
-        """Answers plus the facts these texts use (computed only when used)."""
+    def _values(self, texts: tuple[str, ...], context: FactContext,
+                lang: Translation) -> dict[str, Any]:
+        """Answers (as they read in the person's language) plus the facts these texts use
+        (computed only when used)."""
+        answers = {k: lang.values.get(v, v) if isinstance(v, str) else v
+                   for k, v in context.answers.items()} if lang.values else dict(context.answers)
         used = [name for name in self.facts if any(f"{{{name}" in t for t in texts)]
         if not used:
-            return dict(context.answers)
-        return {**context.answers, **{name: self.facts[name](context) for name in used}}
+            return answers
+        return {**answers, **{name: self.facts[name](context) for name in used}}
+
+    def _labels(self, step: _Step, state: StateSpec) -> list[str]:
+        """The current step's button labels as the person sees them."""
+        current = self._current(step.user)
+        dialog = current[0].name if current else ""
+        labels = step.lang.labels.get((dialog, state.name)) or [b.label for b in state.buttons]
+        return [fill(label, step.answers, escape=False) for label in labels]
 
     def _say(self, step: _Step, key: str, **values: Any) -> None:
-        step.replies.append(Outgoing(to_html(self.messages[key], values)))
+        step.replies.append(Outgoing(to_html(step.messages[key], values)))
 
     def _current(self, user: UserRecord) -> tuple[DialogSpec, StateSpec] | None:
         dialog = self.catalog.dialogs.get(user.dialog or "")

@@ -13,7 +13,17 @@ from typing import Any
 
 from bot.dialog import schema
 from bot.dialog.registry import Registry
-from bot.dialog.spec import Branch, ButtonSpec, Call, Catalog, DialogSpec, StateSpec
+from bot.dialog.spec import (
+    SOURCE_LANGUAGE,
+    Branch,
+    ButtonSpec,
+    Call,
+    Catalog,
+    DialogSpec,
+    StateSpec,
+    Translation,
+)
+from bot.dialog.translation import Source, load_translation, translation_folders
 from bot.dialog.validate import Sources, check_catalog
 from bot.errors import DialogError, Problem
 from bot.nlu.intents import shipped_only
@@ -21,6 +31,7 @@ from bot.nlu.load import load_understanding
 from bot.yamlfile import Parsed, parse
 
 MESSAGES_KEY = "messages"
+TEXTS_KEY = "texts"  # beside messages: the tools' sentences, by key
 
 
 def load_catalog(directory: str | Path, registry: Registry,
@@ -49,6 +60,7 @@ def check_directory(directory: str | Path, registry: Registry, train_stale: bool
     problems: list[Problem] = []
     dialogs: list[tuple[DialogSpec, Parsed]] = []
     messages: dict[str, str] | None = None
+    texts: dict[str, str] = {}
     messages_parsed: Parsed | None = None
     seen_messages = False  # a messages file, even one with errors
     for path in files:
@@ -83,6 +95,7 @@ def check_directory(directory: str | Path, registry: Registry, train_stale: bool
                                                f"in {messages_parsed.file}"))
                 continue
             messages, messages_parsed = dict(parsed.data[MESSAGES_KEY]), parsed
+            texts = dict(parsed.data.get(TEXTS_KEY) or {})
         else:
             dialogs.append((build_dialog(parsed), parsed))
 
@@ -93,10 +106,41 @@ def check_directory(directory: str | Path, registry: Registry, train_stale: bool
         understanding, found = load_understanding(folder)
     problems.extend(found)
     problems.extend(check_catalog(Sources(dialogs, messages or {}, messages_parsed,
-                                          understanding), registry, button_limit))
+                                          understanding, texts), registry, button_limit))
     if problems or messages is None:
         return None, sorted(problems)
-    return Catalog({d.name: d for d, _ in dialogs}, messages, understanding), []
+    specs = {d.name: d for d, _ in dialogs}
+    languages, problems = _translations(folder, Source(specs, messages, texts), train_stale)
+    if problems:
+        return None, sorted(problems)
+    return Catalog(specs, messages, understanding, texts, translations=languages), []
+
+
+def _translations(folder: Path, source: Source, train_stale: bool
+                  ) -> tuple[dict[str, Translation], list[Problem]]:
+    """Every translation folder (dialogs/es/), checked against the source it overlays."""
+    languages: dict[str, Translation] = {}
+    problems: list[Problem] = []
+    for translated in translation_folders(folder):
+        code = translated.name
+        if code == SOURCE_LANGUAGE:
+            problems.append(Problem(str(translated), 1, f"'{code}' is the language the dialogs "
+                                    "are written in: it needs no translation folder"))
+            continue
+        for part in ("crisis", "intents", "words"):
+            # Someone spoken to in a language must be understood, and kept safe, in it.
+            if not (folder / part / f"{code}.yaml").is_file():
+                problems.append(Problem(str(folder / part / f"{code}.yaml"), 1,
+                                        f"missing: {part} for the '{code}' translation "
+                                        f"(see README, \"Adding a language\")"))
+        with nullcontext() if train_stale else shipped_only():
+            understanding, found = load_understanding(folder, code)
+        problems.extend(found)
+        translation, found = load_translation(translated, source, understanding)
+        problems.extend(found)
+        if translation is not None:
+            languages[code] = translation
+    return languages, problems
 
 
 def build_dialog(parsed: Parsed) -> DialogSpec:
@@ -108,6 +152,7 @@ def build_dialog(parsed: Parsed) -> DialogSpec:
         title=data.get("title", ""), command=data.get("command"),
         description=data.get("description", ""), intents=tuple(data.get("intents", ())),
         locations=bool(data.get("locations", False)),
+        words={name: tuple(items) for name, items in (data.get("words") or {}).items()},
     )
 
 

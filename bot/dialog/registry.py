@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.dialog.spec import DialogSpec
+from bot.dialog.render import fill
+from bot.dialog.spec import SOURCE_LANGUAGE, DialogSpec, Translation
 from bot.dialog.turn import Turn
 from bot.events import Venue
 from bot.storage.base import NewRecord, Record, Records
@@ -66,6 +67,18 @@ class FactContext:
     language: str | None = None  # as their app reports it ("en-GB")
     # In a step: the Turn's records_of, so a fact shows the step's unsaved records too.
     history: Callable[[str], Sequence[NewRecord | Record]] | None = None
+    translation: Translation | None = None  # the person's language's texts and words
+
+    @property
+    def locale(self) -> str:
+        """The language the person reads ("es"), for formatting dates and numbers."""
+        return self.translation.code if self.translation else SOURCE_LANGUAGE
+
+    def text(self, key: str, **values: Any) -> str:
+        """A tool's sentence in the person's language (messages.yaml `texts:`), filled in."""
+        if self.translation is None:
+            raise LookupError("this FactContext has no translation")
+        return fill(self.translation.texts[key], values, escape=False)
 
     def records(self, kind: str) -> list[NewRecord | Record]:
         """The person's records of a kind, newest first."""
@@ -99,6 +112,13 @@ class Registry:
     pictures: dict[str, Picture] = field(default_factory=dict)
     venues: dict[str, VenueFact] = field(default_factory=dict)
     documents: dict[str, DocumentFact] = field(default_factory=dict)
+    # Keys of the sentences tools build replies from (messages.yaml `texts:`, translated in
+    # each language's folder), with the placeholders each fills in.
+    texts: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def needs_texts(self, **texts: Iterable[str]) -> None:
+        """Declare texts a tool uses: needs_texts(helpline_open=["until"])."""
+        self.texts.update({key: frozenset(fills) for key, fills in texts.items()})
 
     def action(self, name: str, *, check: Check = _no_check,
                targets: Callable[[Any], list[str]] = _no_targets,

@@ -17,6 +17,7 @@ INTENT_NAME = "intent.name"  # ... and the intent it was understood as (one dial
 CLARIFY = "?"  # button data "?|intent": an answer to "did you mean ...?"
 CONTINUE = ""  # "?|": carry on with the current step
 SEPARATOR = "|"  # in button data: dialog|state|index
+SOURCE_LANGUAGE = "en"  # the language the dialogs are written in; translations overlay them
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,42 @@ class DialogSpec:
     description: str = ""
     intents: tuple[str, ...] = ()
     locations: bool = False  # a location shared outside any question opens it
+    # Named lists of words `says:` conditions listen for ({reply: no_call}), per language.
+    words: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Translation:
+    """What a person who chose a language reads and how they are understood: the source
+    dialogs' texts (the source language's own) or a translation's overlay of them."""
+
+    code: str  # "en", "es"
+    messages: dict[str, str]  # the engine's system messages
+    texts: dict[str, str]  # the tools' sentences ({helpline_open} ...), by key
+    say: dict[tuple[str, str], tuple[str, ...]]  # (dialog, state) -> its messages
+    labels: dict[tuple[str, str], tuple[str, ...]]  # (dialog, state) -> its buttons' labels
+    menu: dict[str, tuple[str, str]]  # dialog -> (title, description)
+    words: dict[str, dict[str, tuple[str, ...]]]  # dialog -> named word lists
+    values: dict[str, str]  # stored source-language values as they read in this language
+    understanding: Understanding = field(default_factory=lambda: Understanding(None, None))
+
+    @classmethod
+    def of_source(cls, code: str, dialogs: dict[str, DialogSpec], messages: dict[str, str],
+                  texts: dict[str, str], understanding: Understanding) -> Translation:
+        return cls(code, messages, texts,
+                   say={(d.name, s.name): s.say for d in dialogs.values()
+                        for s in d.states.values()},
+                   labels={(d.name, s.name): tuple(b.label for b in s.buttons)
+                           for d in dialogs.values() for s in d.states.values()},
+                   menu={d.name: (d.title, d.description) for d in dialogs.values()},
+                   words={d.name: d.words for d in dialogs.values()}, values={},
+                   understanding=understanding)
+
+    def commands(self, dialogs: dict[str, DialogSpec]) -> list[tuple[str, str]]:
+        """(command, description) for the command menu in this language, /cancel included."""
+        found = [(d.command, self.menu[d.name][1] or self.menu[d.name][0])
+                 for d in dialogs.values() if d.command]
+        return sorted(found) + [("cancel", self.messages["cancel_command"])]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +127,26 @@ class Catalog:
     dialogs: dict[str, DialogSpec]
     messages: dict[str, str]
     understanding: Understanding = field(default_factory=lambda: Understanding(None, None))
+    texts: dict[str, str] = field(default_factory=dict)  # the tools' sentences
+    source: str = SOURCE_LANGUAGE
+    translations: dict[str, Translation] = field(default_factory=dict)  # the other languages
+    # Every language a person can choose, the source's included.
+    languages: dict[str, Translation] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        own = Translation.of_source(self.source, self.dialogs, self.messages, self.texts,
+                                    self.understanding)
+        object.__setattr__(self, "languages", {self.source: own, **self.translations})
+
+    def language(self, code: str | None) -> Translation:
+        """The translation for a chosen language; the source for one the bot lacks."""
+        return self.languages.get(code or "") or self.languages[self.source]
+
+    def pick_language(self, reported: str | None) -> str:
+        """The language to speak to someone whose app reports `reported` ("es-419",
+        "pt-BR", None): its language if the bot has it, else the source language."""
+        code = (reported or "").replace("_", "-").split("-")[0].lower()
+        return code if code in self.languages else self.source
 
     def by_command(self, command: str) -> DialogSpec | None:
         return next((d for d in self.dialogs.values() if d.command == command), None)
@@ -100,8 +157,6 @@ class Catalog:
     def by_intent(self, intent: str) -> DialogSpec | None:
         return next((d for d in self.dialogs.values() if intent in d.intents), None)
 
-    def commands(self) -> list[tuple[str, str]]:
+    def commands(self, language: str | None = None) -> list[tuple[str, str]]:
         """(command, description) for the command menu, /cancel included."""
-        found = [(d.command, d.description or d.title) for d in self.dialogs.values()
-                 if d.command]
-        return sorted(found) + [("cancel", self.messages["cancel_command"])]
+        return self.language(language).commands(self.dialogs)

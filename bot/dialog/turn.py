@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.dialog.spec import DialogSpec
+from bot.dialog.render import fill
+from bot.dialog.spec import SOURCE_LANGUAGE, DialogSpec, Translation
 from bot.events import Outgoing
 from bot.storage.base import NewRecord, Record
 
@@ -82,6 +83,26 @@ class Turn:
     language: str | None = None  # as their app reports it ("en-GB")
     words: Words | None = None  # everyday words in the person's language, for actions
     state: str = ""  # the state entered, then the state reached (DialogMachine.run)
+    # The language the person reads ("es"); an action may change it (set_language), and the
+    # steps entered after it speak the new one.
+    locale: str = SOURCE_LANGUAGE
+    languages: Callable[[str], Translation] | None = None  # the catalog's, by code
+
+    @property
+    def translation(self) -> Translation:
+        if self.languages is None:
+            raise LookupError("this Turn has no catalog languages (Turn(languages=...))")
+        return self.languages(self.locale)
+
+    def text(self, key: str, **values: Any) -> str:
+        """A tool's sentence in the person's language (messages.yaml `texts:`), filled in;
+        plain text: the message it goes into escapes it."""
+        return fill(self.translation.texts[key], values, escape=False)
+
+    def word_list(self, name: str) -> tuple[str, ...]:
+        """A named list of the dialog's words (`words:`), in the person's language."""
+        own = self.translation.words.get(self.dialog.name, {}) if self.languages else {}
+        return own.get(name) or self.dialog.words.get(name, ())
 
     def records_of(self, kind: str) -> list[NewRecord | Record]:
         """The person's records of a kind, newest first: this step's, then the saved ones."""

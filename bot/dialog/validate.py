@@ -61,6 +61,7 @@ class Sources:
     messages: dict[str, str]
     messages_parsed: Parsed | None
     understanding: Understanding = field(default_factory=lambda: Understanding(None, None))
+    texts: dict[str, str] = field(default_factory=dict)  # the tools' sentences (messages.yaml)
 
 
 def check_catalog(sources: Sources, registry: Registry,
@@ -89,6 +90,35 @@ def check_catalog(sources: Sources, registry: Registry,
         problems += [parsed_messages.problem(where, f"message '{key}' uses {{{k}}}, which "
                                              "nothing fills in here")
                      for k in keys if k not in allowed and k not in saved]
+    problems += _check_texts(sources, registry)
+    return problems
+
+
+def _check_texts(sources: Sources, registry: Registry) -> list[Problem]:
+    """The tools' texts: each one a tool uses is there, fills only what the tool gives."""
+    parsed = sources.messages_parsed
+    if parsed is None:
+        return []
+    problems = [parsed.problem(("texts",) if "texts" in parsed.data else (),
+                               f"missing: texts '{key}', which a tool uses (it fills in "
+                               f"{', '.join(f'{{{k}}}' for k in sorted(fills)) or 'nothing'})")
+                for key, fills in registry.texts.items() if key not in sources.texts]
+    for key, text in sources.texts.items():
+        where = ("texts", key)
+        if key not in registry.texts:
+            problems.append(parsed.problem(where, f"text '{key}': no tool uses it"
+                                           f"{_suggest(key, registry.texts)}"))
+            continue
+        if not isinstance(text, str) or not text.strip():
+            problems.append(parsed.problem(where, f"text '{key}': expects text"))
+            continue
+        keys, bad = placeholders(text)
+        problems += [parsed.problem(where, f"text '{key}': {m}") for m in bad]
+        problems += [parsed.problem(where, f"text '{key}': {m}") for m in language_problems(text)]
+        gives = ", ".join(f"{{{k}}}" for k in sorted(registry.texts[key])) or "nothing"
+        problems += [parsed.problem(where, f"text '{key}' uses {{{k}}}, which the tool does not "
+                                    f"fill in (it gives {gives})")
+                     for k in keys if k not in registry.texts[key]]
     return problems
 
 

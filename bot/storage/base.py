@@ -24,7 +24,8 @@ class UserRecord:
     dialog: str | None = None  # the dialog in progress, if any
     state: str | None = None  # its current state
     answers: dict[str, Any] = field(default_factory=dict)
-    language: str = "en"
+    language: str = "en"  # as their app reports it ("es-MX"): a hint to their country
+    locale: str | None = None  # the language the bot speaks to them ("es"); None: not chosen yet
     timezone: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     active: bool = True

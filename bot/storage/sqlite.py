@@ -153,6 +153,15 @@ def m009_people(db: Database) -> None:
                "select id, 'telegram', cast(id as text), created_at from users")
 
 
+@migrations()
+def m010_locale(db: Database) -> None:
+    # The language the bot speaks to a person, chosen at first contact from their app's
+    # language or with /language; `language` stays what their app reports (a region hint).
+    db.execute("alter table users add column locale text")
+    # Everyone so far was spoken to in English: no one switches language unasked.
+    db.execute("update users set locale = 'en'")
+
+
 MESSAGES_ON_THE_WAY = ("outbox", "inbox")  # not part of an export: not data about them
 
 
@@ -200,6 +209,7 @@ class SqliteStore:
                 return record
             record.known = True
             record.language = row["language"] or "en"
+            record.locale = row["locale"]
             record.timezone = row["timezone"]
             record.settings = json.loads(row["settings"] or "{}")
             record.active = bool(row["active"])
@@ -237,13 +247,13 @@ class SqliteStore:
                                 [_iso(now - HANDLED_KEPT)])
                 self._purge_due = now + PURGE_EVERY
             self.db.execute(
-                "insert into users (id, language, timezone, settings, active, created_at, "
-                "updated_at) values (?, ?, ?, ?, ?, ?, ?) on conflict(id) do update set "
-                "language = excluded.language, timezone = excluded.timezone, "
-                "settings = excluded.settings, active = excluded.active, "
-                "updated_at = excluded.updated_at",
-                [user.user_id, user.language, user.timezone, json.dumps(user.settings),
-                 int(user.active), stamp, stamp])
+                "insert into users (id, language, locale, timezone, settings, active, "
+                "created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?) on conflict(id) do "
+                "update set language = excluded.language, locale = excluded.locale, "
+                "timezone = excluded.timezone, settings = excluded.settings, "
+                "active = excluded.active, updated_at = excluded.updated_at",
+                [user.user_id, user.language, user.locale, user.timezone,
+                 json.dumps(user.settings), int(user.active), stamp, stamp])
             if user.dialog:
                 self.db.table("conversations").upsert(
                     {"user_id": user.user_id, "dialog": user.dialog, "state": user.state,
