@@ -31,7 +31,7 @@ from bot.dialog.engine import Engine
 from bot.dialog.loader import load_catalog
 from bot.dialog.registry import Registry, parse_duration
 from bot.dialog.render import to_plain
-from bot.events import Incoming, Outgoing
+from bot.events import Incoming, Kind, Outgoing
 from bot.nlu.understanding import Understanding
 from bot.storage.base import Store
 from bot.storage.sqlite import SqliteStore
@@ -42,7 +42,7 @@ class ChatClient:
     def __init__(self, dialogs: str | Path | None = None, *, user_id: int = 1,
                  store: Store | None = None, clock: FakeClock | None = None,
                  registry: Registry | None = None, understanding: Understanding | None = None,
-                 engine: Engine | None = None):
+                 engine: Engine | None = None, language: str | None = None):
         if engine is None:
             registry = registry or default_registry()
             catalog = load_catalog(dialogs or default_dialogs_dir(), registry)
@@ -54,12 +54,14 @@ class ChatClient:
         self.engine = engine
         self.clock: FakeClock = engine.clock  # type: ignore[assignment]
         self.user_id = user_id
+        # What the person's app reports with each message ("es-MX"), as Telegram does.
+        self.language = language
         self.replies: list[Outgoing] = []  # the latest event's replies
         self.history: list[Outgoing] = []  # every reply so far
 
     def as_user(self, user_id: int) -> ChatClient:
         """Another person talking to the same engine."""
-        return ChatClient(engine=self.engine, user_id=user_id)
+        return ChatClient(engine=self.engine, user_id=user_id, language=self.language)
 
     # -- acting -----------------------------------------------------------------------------
 
@@ -99,6 +101,8 @@ class ChatClient:
         return replies
 
     def _handle(self, event: Incoming) -> list[Outgoing]:
+        if self.language and event.kind not in (Kind.TIMER, Kind.NUDGE):
+            event = replace(event, language=self.language)
         # Pictures drawn, as the dispatcher does before sending.
         self.replies = [self.engine.draw(r) for r in self.engine.handle(event)]
         self.history += self.replies
@@ -132,7 +136,8 @@ class ChatClient:
 def run_transcript(path: str | Path, dialogs: str | Path | None = None) -> None:
     """Play a transcript file; raises AssertionError naming the step that differs."""
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    chat = ChatClient(dialogs)
+    # language: es -- the person's app is in Spanish (Telegram's language_code)
+    chat = ChatClient(dialogs, language=data.get("language"))
     actions: dict[str, Callable[[Any], list[Outgoing]]] = {
         "user": lambda v: chat.send(str(v)),
         "press": lambda v: chat.press(str(v)),
