@@ -124,7 +124,9 @@ class BotApiEmulator:
         self.updates: list[dict[str, Any]] = []  # delivered to the bot but not yet confirmed
         self.sent: list[Sent] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.commands: list[dict[str, str]] = []
+        self.commands: list[dict[str, str]] = []  # the menu for any language
+        self.commands_for: dict[str, list[dict[str, str]]] = {}  # by language_code
+        self.language_of: dict[int, str] = {}  # a person's app language; "en" if not set
         self.answered_callbacks: list[str] = []
         self.blocked: set[int] = set()
         self.webhook: dict[str, Any] | None = None
@@ -171,7 +173,7 @@ class BotApiEmulator:
 
     def user(self, user_id: int) -> dict[str, Any]:
         return {"id": user_id, "is_bot": False, "first_name": f"Person{user_id}",
-                "language_code": "en"}
+                "language_code": self.language_of.get(user_id, "en")}
 
     def private_chat(self, user_id: int) -> dict[str, Any]:
         return {"id": user_id, "type": "private", "first_name": f"Person{user_id}"}
@@ -343,7 +345,11 @@ class BotApiEmulator:
         return True
 
     async def api_setmycommands(self, params: dict[str, Any]) -> bool:
-        self.commands = list(params["commands"])
+        code = params.get("language_code")
+        if code:
+            self.commands_for[code] = list(params["commands"])
+        else:
+            self.commands = list(params["commands"])
         return True
 
     async def api_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:

@@ -107,8 +107,23 @@ async def test_start_answers_with_inline_buttons_and_sets_the_menu(
     assert first.params["parse_mode"] == "HTML"
     assert [c["command"] for c in emulator.commands] == [
         "abc", "barriers", "cba", "checkin", "export", "forget", "goals", "help", "helpline",
-        "lapse", "meeting", "place", "plan", "progress", "reminder", "start", "urge", "urges",
-        "vaci", "values", "cancel"]
+        "language", "lapse", "meeting", "place", "plan", "progress", "reminder", "settings",
+        "start", "urge", "urges", "vaci", "values", "cancel"]
+
+
+@pytest.mark.asyncio
+async def test_a_person_whose_app_is_in_spanish_gets_spanish_and_its_menu(
+        emulator: BotApiEmulator, bot: TelegramChannel) -> None:
+    spanish = bot.app.catalog.language("es")
+    emulator.language_of[7] = "es-MX"  # any Spanish: es, es-419, es-ES ...
+    emulator.user_sends(7, "/start")
+    first = (await emulator.wait_for(7, 1))[0]
+    assert first.plain.startswith(spanish.say[("start", "welcome")][0][:30])
+    # Telegram shows the menu set for the app's language: in Spanish, the same commands.
+    menu = {c["command"]: c["description"] for c in emulator.commands_for["es"]}
+    assert list(menu) == [c["command"] for c in emulator.commands]
+    assert menu["urge"] == spanish.menu["urge"][1] != bot.app.catalog.dialogs["urge"].description
+    assert menu["cancel"] == spanish.messages["cancel_command"]
 
 
 @pytest.mark.asyncio

@@ -683,7 +683,7 @@ def test_unknown_actions_and_conditions_list_the_known_names(write_dialogs):
     actions = ("(known: cancel_follow_ups, clear, end, find_absolutes, find_meetings, "
                "find_zone, follow_up, forget_me, helpline_for, journal, log_checkin, log_urge, "
                "more_meetings, offer_barriers, place_in_text, remember_place, resume, save, "
-               "set_barrier, set_country, set_reminder, start, use_saved_place)")
+               "set_barrier, set_country, set_language, set_reminder, start, use_saved_place)")
     assert run(folder) == [
         at(folder, 8, f"state 'a': unknown action 'frobnicate' {actions}"),
         at(folder, 8, f"state 'a': unknown action 'sav' (did you mean 'save'?) {actions}"),

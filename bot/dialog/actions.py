@@ -9,6 +9,8 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import Locale
+
 from bot.dialog.registry import (
     KEY,
     LOCAL_TIME,
@@ -91,6 +93,18 @@ def _check_says(args: Any, ctx: CheckContext) -> list[str]:
             for name in args.values() if isinstance(name, str) and name not in ctx.dialog.words]
 
 
+def _check_language(args: Any, ctx: CheckContext) -> list[str]:
+    if not isinstance(args, str) or not re.match(r"^[a-z]{2,3}$", args):
+        return ["expects a language code, e.g. set_language: es"]
+    return []
+
+
+def language_name(code: str) -> str:
+    """A language's name in itself ("Español", "English"), from CLDR."""
+    name = Locale.parse(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]
+
+
 def _contains(text: str, words: list[str]) -> bool:
     spoken = " " + " ".join(_WORD.findall(text.lower().replace("\u2019", "'"))) + " "
     return any(f" {w.lower().strip()} " in spoken for w in words)
@@ -148,6 +162,15 @@ def register(reg: Registry, timezone: str) -> None:
     def resume(turn: Turn, args: None) -> None:
         """Go back to the step a crisis interrupted (or end, if there was none)."""
         turn.effects.append(ResumeDialog())
+
+    @reg.action("set_language", check=_check_language)
+    def set_language(turn: Turn, args: str) -> None:
+        """Speak this language from now on (set_language: es), if the bot has it; the steps
+        entered after this one already speak it."""
+        if turn.languages is not None and turn.languages(args).code == args:
+            turn.locale = args
+
+    reg.facts["language_name"] = lambda ctx: language_name(ctx.locale)
 
     @reg.action("journal", check=_check_journal)
     def journal(turn: Turn, args: dict[str, Any]) -> None:

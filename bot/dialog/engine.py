@@ -523,6 +523,11 @@ class Engine:
         recent = means[0] if means and step.now - datetime.fromisoformat(means[1]) <= kept \
             else None
         signal = step.understanding.safety(text, Context(careful, recent, answering))
+        if signal.kind is None and step.lang.code != self.catalog.source:
+            # People switch languages, most of all under stress: a plain sign in the bot's
+            # source language ("i want to kill myself") is heard from everyone.
+            said = self.catalog.language(None).understanding.crisis(text)
+            signal = replace(signal, kind=said) if said else signal
         if signal.means:
             memory["means"] = [signal.means, step.now.isoformat()]
             step.answers["safety.means"] = signal.means
@@ -773,7 +778,8 @@ class Engine:
                 last_only: bool = False) -> list[Outgoing]:
         lang = context.translation or self.catalog.language(None)
         say = lang.say.get((dialog.name, state.name), state.say)
-        values = self._values(say, context, lang)
+        labels = lang.labels.get((dialog.name, state.name)) or [b.label for b in state.buttons]
+        values = self._values((*say, *labels), context, lang)  # "Language: {language_name}"
         texts = [to_html(t, values) for t in say]
         pictures = [Outgoing(drawing=Drawing(state.photo, json.dumps(
             self.pictures[state.photo].gather(context))))] if state.photo and not last_only else []
@@ -784,7 +790,6 @@ class Engine:
             pictures.append(Outgoing(document=self.documents[state.document](context)))
         if last_only:
             texts = texts[-1:]
-        labels = lang.labels.get((dialog.name, state.name)) or [b.label for b in state.buttons]
         buttons = tuple(Button(fill(label, values, escape=False), state.button_data(
             dialog.name, i)) for i, label in enumerate(labels))
         if not texts:

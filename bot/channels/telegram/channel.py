@@ -160,8 +160,13 @@ class TelegramChannel:
     async def open(self) -> None:
         await self.application.initialize()
         await self.application.start()
-        commands = [BotCommand(name, text) for name, text in self.app.catalog.commands()]
-        await self.application.bot.set_my_commands(commands)
+        # The menu in the bot's language, and in each translation's for people whose app
+        # is in that language (Telegram picks by the app's language_code).
+        catalog = self.app.catalog
+        for code in catalog.languages:
+            commands = [BotCommand(name, text) for name, text in catalog.commands(code)]
+            await self.application.bot.set_my_commands(
+                commands, language_code=None if code == catalog.source else code)
         log.info("connected as @%s", self.application.bot.username)
         # Everything loaded so far (dialogs, the intent model, the libraries) lives as long
         # as the process: out of the garbage collector's sight, its full passes stop
