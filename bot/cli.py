@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
                            "scikit-learn: pip install -e '.[train]')")
     train.add_argument("--dialogs", type=Path,
                        help=f"the dialogs folder (default {default_dialogs_dir()})")
+    train.add_argument("--language", action="append", metavar="CODE",
+                       help="train this language only (en, es ...); may be repeated "
+                            "(default: every language with a file in intents/)")
     train.set_defaults(run=_train)
 
     run = sub.add_parser("run", help="run the bot on Telegram (needs a token from @BotFather)")
@@ -115,10 +118,15 @@ def _train(args: argparse.Namespace) -> int:
         from bot.nlu.train import train_dialogs
     except ImportError as exc:
         raise BotError(f"training needs scikit-learn ({exc}): pip install -e '.[train]'") from exc
-    path, models, seconds = train_dialogs(args.dialogs or default_dialogs_dir())
-    plural = "s" if len(models) != 1 else ""
-    print(f"{path}: {len(models)} model{plural} trained in {seconds:.1f} s "
-          f"({path.stat().st_size / 1e6:.2f} MB); commit it with the examples")
+    folder = args.dialogs or default_dialogs_dir()
+    languages = args.language or sorted(p.stem for p in (folder / "intents").glob("*.yaml"))
+    if not languages:
+        raise BotError(f"{folder / 'intents'}: no intents file (<language>.yaml) to train")
+    for language in languages:
+        path, models, seconds = train_dialogs(folder, language)
+        plural = "s" if len(models) != 1 else ""
+        print(f"{path}: {len(models)} model{plural} trained in {seconds:.1f} s "
+              f"({path.stat().st_size / 1e6:.2f} MB); commit it with the examples")
     return 0
 
 

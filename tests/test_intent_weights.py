@@ -80,16 +80,22 @@ def trained() -> Trained:
     return Trained()
 
 
-def test_the_shipped_weights_match_the_examples() -> None:
+LANGUAGES = sorted(path.stem for path in (DIALOGS / "intents").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_shipped_weights_match_the_examples(language: str) -> None:
     # Fails when intent or crisis examples (or the recipe) changed without `smart-coach train`.
     with pytest.MonkeyPatch.context() as patch, shipped_only():
         patch.setattr(intents, "_KNOWN", {})
-        _, problems = load_understanding(DIALOGS)
-    assert not problems, "run `smart-coach train` and commit dialogs/intents/en.model.npz"
+        _, problems = load_understanding(DIALOGS, language)
+    assert not problems, (f"run `smart-coach train --language {language}` and commit "
+                          f"dialogs/intents/{language}.model.npz")
 
 
-def test_the_weights_file_is_small() -> None:
-    assert weights_file(DIALOGS / "intents" / "en.yaml").stat().st_size < 2_000_000
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_weights_file_is_small(language: str) -> None:
+    assert weights_file(DIALOGS / "intents" / f"{language}.yaml").stat().st_size < 2_000_000
 
 
 def test_the_shipped_models_route_as_the_same_trained_now(trained: Trained) -> None:
