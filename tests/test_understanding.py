@@ -195,7 +195,7 @@ def test_a_free_text_answer_is_the_answer_unless_it_asks_what_the_question_means
 
 def test_the_risk_classifier_must_be_surer_to_interrupt_an_answer(dialogs_dir: Path) -> None:
     chat = ChatClient(dialogs_dir)
-    detector = chat.engine.understanding.crisis_detector
+    detector = chat.engine.catalog.understanding.crisis_detector
     assert detector is not None and detector.risk_model is not None
     assert detector.risk_model.answer_threshold > detector.risk_model.threshold
     chat.send("/abc")
