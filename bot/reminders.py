@@ -15,7 +15,20 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-_TIME = re.compile(r"^(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm)?$", re.IGNORECASE)
+from bot.phrases import alternatives
+
+_TIME = r"(\d{1,2})(?:[:.h](\d{2}))?"
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """The words of a request in the person's language (dialogs/words/<language>.yaml,
+    `reminder:`): those that stop the check-in ("off", "apagar") and those after a time that
+    say morning or afternoon ("pm", "de la tarde")."""
+
+    off: tuple[str, ...] = ()
+    am: tuple[str, ...] = ()
+    pm: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,22 +40,29 @@ class ReminderRequest:
     zone: str = ""
 
 
-def parse_time(text: str) -> str | None:
-    """"20:30", "8.30pm", "7am", "0730"? -> "HH:MM"; None when it is not a time of day."""
-    text = text.strip().lower()
-    if re.fullmatch(r"\d{4}", text):
-        text = f"{text[:2]}:{text[2:]}"
-    match = _TIME.match(text)
+def _time_at_start(text: str, said: Said) -> tuple[str | None, str] | None:
+    """The time a request starts with and the rest of it ("8.30pm Leeds" -> "20:30",
+    "Leeds"); None when it does not start with one; (None, rest) for a time not on the clock."""
+    text = re.sub(r"^(\d{2})(\d{2})(?!\w)", r"\1:\2", text.strip())  # "0730"
+    match = re.match(rf"{_TIME}(?:\s*({alternatives(said.am)})|\s*({alternatives(said.pm)}))?"
+                     r"(?!\w)", text, re.IGNORECASE)
     if not match:
         return None
-    hour, minute, half = int(match.group(1)), int(match.group(2) or 0), match.group(3)
-    if half:
+    rest = text[match.end():].strip()
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    if match.group(3) or match.group(4):
         if not 1 <= hour <= 12:
-            return None
-        hour = hour % 12 + (12 if half == "pm" else 0)
+            return None, rest
+        hour = hour % 12 + (12 if match.group(4) else 0)
     if hour > 23 or minute > 59:
-        return None
-    return f"{hour:02d}:{minute:02d}"
+        return None, rest
+    return f"{hour:02d}:{minute:02d}", rest
+
+
+def parse_time(text: str, said: Said) -> str | None:
+    """"20:30", "8.30pm", "7am", "0730"? -> "HH:MM"; None when it is not a time of day."""
+    found = _time_at_start(text, said)
+    return found[0] if found and not found[1] else None
 
 
 def find_zone(text: str) -> str | None:
@@ -63,19 +83,19 @@ def _zones_by_lower() -> dict[str, str]:
     return {zone.lower(): zone for zone in sorted(available_timezones())}
 
 
-def parse_request(args: str, known_zone: str | None,
+def parse_request(args: str, known_zone: str | None, said: Said,
                   find: Callable[[str], str | None] = find_zone) -> ReminderRequest:
     """What "/reminder ARGS" asks for; `find` turns the words after the time into a zone."""
-    words = args.split()
-    if not words:
+    if not args.split():
         return ReminderRequest("show")
-    if words[0].lower() in ("off", "stop", "none", "cancel"):
+    if re.match(rf"({alternatives(said.off)})(?!\w)", args.strip(), re.IGNORECASE):
         return ReminderRequest("off")
-    local = parse_time(words[0])
-    if local is None:
+    found = _time_at_start(args, said)
+    if found is None or found[0] is None:
         return ReminderRequest("bad_time")
-    if len(words) > 1:
-        zone = find(" ".join(words[1:]))
+    local, rest = found[0], found[1]
+    if rest:
+        zone = find(rest)
         if zone is None:
             return ReminderRequest("bad_zone", local)
         return ReminderRequest("set", local, zone)

@@ -307,7 +307,18 @@ def test_the_focus_given_at_the_start_chooses_the_line(dialogs_dir: Path) -> Non
                                                           "Night Line"]
 
 
-def test_helpline_hours_past_midnight_and_in_the_persons_time() -> None:
+def english(dialogs_dir: Path):  # type: ignore[no-untyped-def]
+    """The source language's texts (as a `say`) and words, as the tools get them."""
+    from bot.dialog.loader import load_catalog
+    from bot.dialog.render import fill
+    from bot.tools import default_registry
+
+    lang = load_catalog(dialogs_dir, default_registry()).language(None)
+    return (lambda key, **values: fill(lang.texts[key], values, escape=False),
+            lang.understanding.words)
+
+
+def test_helpline_hours_past_midnight_and_in_the_persons_time(dialogs_dir: Path) -> None:
     from zoneinfo import ZoneInfo
 
     from bot.meetings.helpline import Line, closes_at, is_open, parse_hours
@@ -325,11 +336,12 @@ def test_helpline_hours_past_midnight_and_in_the_persons_time() -> None:
     line = Line("L", "1", "", "general", "Mon-Fri 09:00-17:00",
                 parse_hours("Mon-Fri 09:00-17:00"), london)
     monday = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-    assert line.status(monday, london) == "Open now, until 17:00"
-    assert line.status(monday, new_york) == "Open now, until 12:00 your time"
-    assert line.status(datetime(2026, 11, 30, 18, 0, tzinfo=UTC), new_york) == \
+    say, _ = english(dialogs_dir)
+    assert line.status(monday, london, say, "en") == "Open now, until 17:00"
+    assert line.status(monday, new_york, say, "en") == "Open now, until 12:00 your time"
+    assert line.status(datetime(2026, 11, 30, 18, 0, tzinfo=UTC), new_york, say, "en") == \
         "Closed now, opens Tuesday at 04:00 your time"
-    assert line.status(datetime(2026, 11, 30, 7, 0, tzinfo=UTC), london) == \
+    assert line.status(datetime(2026, 11, 30, 7, 0, tzinfo=UTC), london, say, "en") == \
         "Closed now, opens today at 09:00"
 
 
@@ -385,10 +397,10 @@ def test_a_feed_without_coordinates_keeps_its_meetings_with_approximate_places(
     assert (tuesday.days, tuesday.time, tuesday.end_time) == ((2,), "19:00", "20:30")
     assert tuesday.approximate and tuesday.area == "Irvine" and tuesday.in_person
     assert tuesday.latitude is not None and 33 < tuesday.latitude < 34  # California's Irvine
-    assert tuesday.type_names == ("Open", "Discussion")
+    assert tuesday.types == ("O", "D")
     hybrid = by_name["Irvine Saturday Hybrid"]
     assert hybrid.in_person and hybrid.online and hybrid.time == "11:00"
-    assert hybrid.notes == "Room 4, side door" and hybrid.type_names == ("Closed", "Women")
+    assert hybrid.notes == "Room 4, side door" and hybrid.types == ("C", "W")
     assert hybrid.latitude is not None and 33 < hybrid.latitude < 34  # the address's Irvine, CA
     family = by_name["Edmonton Family & Friends"]
     assert family.area == "Edmonton" and family.days == (1, 4) and not family.for_oneself
@@ -446,10 +458,11 @@ def test_a_meeting_tonight_near_me_lists_only_tonights(dialogs_dir: Path) -> Non
     assert days and set(days) == {"Tue"}
 
 
-def test_when_asked_and_its_window() -> None:
+def test_when_asked_and_its_window(dialogs_dir: Path) -> None:
     from bot.meetings.when import when_asked, window
 
-    assert [when_asked(t) for t in ("a meeting tonight", "this morning?", "on Saturday",
+    _, words = english(dialogs_dir)
+    assert [when_asked(t, words) for t in ("a meeting tonight", "this morning?", "on Saturday",
                                     "any tomorrow", "online now", "meetings in Leeds")] == [
         "tonight", "morning", "saturday", "tomorrow", "now", None]
     friday_noon = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

@@ -6,7 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.reminders import ReminderRequest, next_due, parse_request, parse_time
+from bot.reminders import ReminderRequest, Said, next_due, parse_request, parse_time
+
+# The English words of dialogs/words/en.yaml's reminder section that these cases use.
+ENGLISH = Said(off=("off", "stop", "none", "cancel"), am=("am",), pm=("pm",))
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -15,19 +18,21 @@ from bot.reminders import ReminderRequest, next_due, parse_request, parse_time
     ("25:00", None), ("20:61", None), ("13pm", None), ("soon", None), ("", None),
 ])
 def test_times_of_day(text: str, expected: str | None) -> None:
-    assert parse_time(text) == expected
+    assert parse_time(text, ENGLISH) == expected
 
 
 def test_requests() -> None:
-    assert parse_request("", None) == ReminderRequest("show")
-    assert parse_request("off", "Europe/London") == ReminderRequest("off")
-    assert parse_request("20:30 Europe/London", None) == ReminderRequest(
+    assert parse_request("", None, ENGLISH) == ReminderRequest("show")
+    assert parse_request("off", "Europe/London", ENGLISH) == ReminderRequest("off")
+    assert parse_request("20:30 Europe/London", None, ENGLISH) == ReminderRequest(
         "set", "20:30", "Europe/London")
-    assert parse_request("20:30 europe/london", None).zone == "Europe/London"
-    assert parse_request("20:30", "Asia/Tokyo") == ReminderRequest("set", "20:30", "Asia/Tokyo")
-    assert parse_request("20:30", None) == ReminderRequest("need_zone", "20:30")
-    assert parse_request("25:00 Europe/London", None).status == "bad_time"
-    assert parse_request("20:30 Mars/Olympus", None) == ReminderRequest("bad_zone", "20:30")
+    assert parse_request("20:30 europe/london", None, ENGLISH).zone == "Europe/London"
+    assert parse_request("20:30", "Asia/Tokyo", ENGLISH) == ReminderRequest(
+        "set", "20:30", "Asia/Tokyo")
+    assert parse_request("20:30", None, ENGLISH) == ReminderRequest("need_zone", "20:30")
+    assert parse_request("25:00 Europe/London", None, ENGLISH).status == "bad_time"
+    assert parse_request("20:30 Mars/Olympus", None, ENGLISH) == ReminderRequest(
+        "bad_zone", "20:30")
 
 
 def utc(*args: int) -> datetime:

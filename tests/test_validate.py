@@ -32,7 +32,13 @@ def dedent(text: str) -> str:
 
 def run(folder: Path) -> list[str]:
     """Every problem in the folder as `file:line: message`, sorted by file, line, message."""
-    catalog, problems = check_directory(folder, default_registry())
+    registry = default_registry()
+    messages = folder / "messages.yaml"
+    if messages.is_file() and "\ntexts:" not in messages.read_text(encoding="utf-8"):
+        # The minimal MESSAGES below tests the system messages alone: the tools' texts are
+        # the shipped messages file's (tested with the real dialogs).
+        registry.texts.clear()
+    catalog, problems = check_directory(folder, registry)
     if problems:
         assert catalog is None
     else:
@@ -1066,7 +1072,9 @@ def test_problems_in_several_files_are_all_reported(write_dialogs):
 
 def test_load_catalog_returns_the_catalog(write_dialogs):
     folder = write_dialogs({"ok.yaml": OK_DIALOG, "messages.yaml": MESSAGES})
-    catalog = load_catalog(folder, default_registry())
+    registry = default_registry()
+    registry.texts.clear()  # MESSAGES has the system messages only
+    catalog = load_catalog(folder, registry)
     assert list(catalog.dialogs) == ["ok", "help"]
     assert catalog.messages["cancel_command"] == "Stop what we are doing"
 

@@ -10,6 +10,8 @@ from datetime import datetime, time, timedelta
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
+from bot.formats import Say, clock, weekday
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # What a line is for. "family" lines are for the people close to someone who drinks, uses,
 # gambles: offered first to someone asking about a loved one, last to anyone else.
@@ -105,19 +107,28 @@ class Line:
     def open_at(self, now: datetime) -> bool:
         return is_open(self.openings, now.astimezone(self.zone))
 
-    def status(self, now: datetime, zone: ZoneInfo) -> str:
+    def status(self, now: datetime, zone: ZoneInfo, say: Say, language: str) -> str:
         """'Open now, until 17:00', 'Closed now, opens Monday at 09:00' or 'Open day and
-        night', in the person's time (`zone`)."""
+        night', in the person's time (`zone`) and language (`say` gives the texts)."""
         if self.openings is None:
-            return "Open day and night"
+            return say("helpline_always")
         local = now.astimezone(self.zone)
-        yours = "" if _same_clock(self.zone, zone, now) else " your time"
+        yours = "" if _same_clock(self.zone, zone, now) else "_yours"
         end = closes_at(self.openings, local)
         if end is not None:
-            return f"Open now, until {end.astimezone(zone):%H:%M}{yours}"
+            return say(f"helpline_open{yours}", until=clock(end.astimezone(zone), language))
         opens = next_opening(self.openings, local).astimezone(zone)
-        day = "today" if opens.date() == now.astimezone(zone).date() else f"{opens:%A}"
-        return f"Closed now, opens {day} at {opens:%H:%M}{yours}"
+        at = clock(opens, language)
+        if opens.date() == now.astimezone(zone).date():
+            return say(f"helpline_today{yours}", time=at)
+        return say(f"helpline_closed{yours}", day=weekday(opens, language), time=at)
+
+
+# The texts `status` says, with what each fills in (messages.yaml `texts:`).
+STATUS_TEXTS: dict[str, tuple[str, ...]] = {
+    "helpline_always": (), "helpline_open": ("until",), "helpline_open_yours": ("until",),
+    "helpline_today": ("time",), "helpline_today_yours": ("time",),
+    "helpline_closed": ("day", "time"), "helpline_closed_yours": ("day", "time")}
 
 
 def _same_clock(a: ZoneInfo, b: ZoneInfo, now: datetime) -> bool:

@@ -26,7 +26,7 @@ from bot.errors import Problem
 from bot.meetings.model import DAY_NAMES, Meeting
 from bot.meetings.search import MeetingIndex
 from bot.places import Place, find_places
-from bot.reminders import parse_time
+from bot.reminders import Said, parse_time
 
 
 class BadRow(Exception):
@@ -43,6 +43,8 @@ COUNTRIES = {"usa": "US", "us": "US", "united states": "US", "united states of a
              "mexico": "MX", "méxico": "MX", "spain": "ES", "españa": "ES", "india": "IN"}
 
 
+# Feeds write times "19:00" or "7:00 PM": a file format, not a person's words.
+FEED_TIMES = Said(am=("am",), pm=("pm",))
 EXAMPLE = Path(__file__).resolve().parent / "example_meetings.json"
 
 
@@ -116,11 +118,11 @@ def _meeting(row: Any, default_zone: str, where: str) -> Meeting:
     if not name:
         raise BadRow("name", "missing")
     days = _days(row.get("day"))
-    start = parse_time(_text(row, "time"))
+    start = parse_time(_text(row, "time"), FEED_TIMES)
     if start is None:
         raise BadRow("time", f"'{_text(row, 'time')}' is not a time like 19:30")
     end = _text(row, "end_time")
-    if end and parse_time(end) is None:
+    if end and parse_time(end, FEED_TIMES) is None:
         raise BadRow("end_time", f"'{end}' is not a time like 21:00")
     zone = _text(row, "timezone") or default_zone
     try:
@@ -147,7 +149,7 @@ def _meeting(row: Any, default_zone: str, where: str) -> Meeting:
         types = [t.strip() for t in types.replace(";", ",").split(",") if t.strip()]
     meeting = Meeting(
         name=name, slug=_text(row, "slug") or name.lower().replace(" ", "-"), days=days,
-        time=start, timezone=zone, end_time=parse_time(end) or "" if end else "",
+        time=start, timezone=zone, end_time=parse_time(end, FEED_TIMES) or "" if end else "",
         location=_text(row, "location"), address=address, latitude=latitude,
         longitude=longitude, conference_url=_text(row, "conference_url"),
         conference_url_notes=_text(row, "conference_url_notes"),

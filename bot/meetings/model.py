@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.meetings.types import NOT_FOR_ONESELF, type_name
+from bot.meetings.types import NOT_FOR_ONESELF
 
 # Meeting Guide numbers days from Sunday: 0 = Sunday ... 6 = Saturday.
 DAY_NAMES = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
@@ -41,10 +41,6 @@ class Meeting:
     def in_person(self) -> bool:
         return self.latitude is not None and self.longitude is not None and \
             "TC" not in self.types and self.attendance != "online"  # TC: closed in person
-
-    @property
-    def type_names(self) -> tuple[str, ...]:
-        return tuple(type_name(t) for t in self.types)
 
     @property
     def for_oneself(self) -> bool:

@@ -1,32 +1,45 @@
 """When someone wants a meeting ("tonight", "tomorrow", "on Saturday", "this morning",
-"now"): the words, and the stretch of their own local time they mean."""
+"now"; "esta noche", "el sábado"): the words, read with the person's language's list
+(dialogs/words/<language>.yaml, `when:`), the stretch of their own local time they mean, and
+how a heading says it (messages.yaml texts when_*)."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
 
+from bot.formats import Say, day_name
 from bot.meetings.model import DAY_NAMES
+from bot.phrases import Lists, alternatives, plain
 
 SOON = timedelta(hours=2)  # "now": starting within this
-_DAYS = "|".join(DAY_NAMES)
-_WHEN = re.compile(r"\b(tonight|this evening|this morning|this afternoon|today|tomorrow|"
-                   rf"right now|now|(?:on |this |next )?(?:{_DAYS})s?)\b", re.IGNORECASE)
+KEYS = ("tonight", "morning", "afternoon", "today", "tomorrow", "now", *DAY_NAMES)
+BEFORE = "before"  # the list of words that go before a day ("on", "this", "next")
+SECTION = "when"
+TEXTS: dict[str, tuple[str, ...]] = {
+    "when_tonight": (), "when_morning": (), "when_afternoon": (), "when_today": (),
+    "when_tomorrow": (), "when_now": (), "when_day": ("day",)}
 
 
-def when_asked(text: str) -> str | None:
+def _pattern(words: Lists) -> tuple[re.Pattern[str], dict[str, str]]:
+    said = {plain(" ".join(p.split())): key for key in KEYS
+            for p in words.phrases(SECTION, key)}
+    before = alternatives(words.phrases(SECTION, BEFORE))
+    return re.compile(rf"(?<!\w)(?:(?:{before})\s+)?({alternatives(said)})(?!\w)",
+                      re.IGNORECASE), said
+
+
+def when_asked(text: str, words: Lists) -> str | None:
     """The time asked about, as a key: tonight, morning, afternoon, today, tomorrow, now or
     a day's name; None when the text names none."""
-    match = _WHEN.search(text)
-    if not match:
-        return None
-    said = match.group(1).lower()
-    for word, key in (("evening", "tonight"), ("tonight", "tonight"), ("morning", "morning"),
-                      ("afternoon", "afternoon"), ("today", "today"),
-                      ("tomorrow", "tomorrow"), ("now", "now")):
-        if word in said:
-            return key
-    return next(day for day in DAY_NAMES if day in said)
+    pattern, said = _pattern(words)
+    match = pattern.search(text)
+    return said.get(plain(" ".join(match.group(1).split()))) if match else None
+
+
+def without_when(text: str, words: Lists) -> str:
+    """The text with the time asked about taken out ("near Leeds tonight" -> "near Leeds")."""
+    return _pattern(words)[0].sub("", text)
 
 
 def window(when: str, now: datetime) -> tuple[datetime, datetime]:
@@ -50,8 +63,8 @@ def window(when: str, now: datetime) -> tuple[datetime, datetime]:
     return max(now, start), start + day
 
 
-def words(when: str) -> str:
+def words(when: str, say: Say, language: str) -> str:
     """How the heading says it: "tonight", "on Saturday", "this morning"."""
-    return {"morning": "this morning", "afternoon": "this afternoon", "now": "now or starting soon"
-            }.get(when, when if when in ("tonight", "today", "tomorrow")
-                  else f"on {when.capitalize()}")
+    if when in DAY_NAMES:
+        return say("when_day", day=day_name((DAY_NAMES.index(when) - 1) % 7, language))
+    return say(f"when_{when}")

@@ -7,7 +7,7 @@ The words live in dialogs/words/<language>.yaml, not in Python, so a language is
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import Problem
@@ -19,6 +19,10 @@ SHORT = 5  # words: a longer message is not "a number" or "a yes", it says somet
 _NUMBERS = re.compile(r"(?<![\w.,])-?\d+(?:[.,]\d+)?(?![\w])")
 LISTS = ("yes", "no", "unsure", "unclear", "filler")
 PATTERNS = ("correction", "question")
+# Words the tools listen for in what people type, a section per tool, each {name: [words or
+# phrases]}: when (meetings "tonight", "on Saturday"), reminder ("off", "pm"), abc (the
+# absolute words of a belief). The tool reads them as it needs (bot/phrases.py).
+TOOL_SECTIONS = ("when", "reminder", "abc")
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,11 @@ class Words:
     question: tuple[re.Pattern[str], ...] = ()  # "what do you mean"
     # What a message is about, for helplines: ("gambling", {"gambling", "betting", ...}).
     topics: tuple[tuple[str, frozenset[str]], ...] = ()
+    tools: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict, hash=False)
+
+    def phrases(self, section: str, name: str) -> tuple[str, ...]:
+        """A tool's words: phrases("reminder", "off") -> ("off", "stop", ...)."""
+        return self.tools.get(section, {}).get(name, ())
 
     def topics_in(self, text: str) -> set[str]:
         """The topics a message's words name: "my son keeps betting" is gambling and family."""
@@ -104,7 +113,7 @@ def build_words(parsed: Parsed) -> tuple[Words | None, list[Problem]]:
     problems: list[Problem] = []
     lists: dict[str, frozenset[str]] = {}
     patterns: dict[str, tuple[re.Pattern[str], ...]] = {}
-    known = (*LISTS, "numbers", *PATTERNS, "topics")
+    known = (*LISTS, "numbers", *PATTERNS, "topics", *TOOL_SECTIONS)
     for key in data:
         if key not in known:
             problems.append(parsed.problem((key,), f"unknown key '{key}' (known keys: "
@@ -140,6 +149,16 @@ def build_words(parsed: Parsed) -> tuple[Words | None, list[Problem]]:
         elif not isinstance(items, list) or not all(isinstance(i, str) for i in items):
             problems.append(parsed.problem(("topics", topic), "expected a list of words or "
                                                               "phrases"))
+    tools: dict[str, dict[str, tuple[str, ...]]] = {}
+    for section in TOOL_SECTIONS:
+        given = data.get(section, {}) or {}
+        if not isinstance(given, dict) or not all(
+                isinstance(items, list) and items and all(isinstance(i, str) and i.strip()
+                                                          for i in items)
+                for items in given.values()):
+            problems.append(parsed.problem((section,), "expected {name: [words or phrases]}"))
+            continue
+        tools[section] = {str(name): tuple(items) for name, items in given.items()}
     if problems:
         return None, problems
     return Words(lists.get("yes", frozenset()), lists.get("no", frozenset()),
@@ -148,4 +167,4 @@ def build_words(parsed: Parsed) -> tuple[Words | None, list[Problem]]:
                  tuple((normalize(str(k)), int(v)) for k, v in numbers.items()),
                  patterns["correction"], patterns["question"],
                  tuple((str(topic), frozenset(normalize(i) for i in items if normalize(i)))
-                       for topic, items in topics.items())), []
+                       for topic, items in topics.items()), tools), []

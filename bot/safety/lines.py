@@ -28,6 +28,7 @@ SHIPPED = "bot/safety/lines.yaml"  # how errors in the shipped table name it
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _COUNTRY_KEYS = ("name", "emergency", "phone", "text", "sources", "checked")
 _LINE_KEYS = ("label", "number", "text", "web")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}$")  # a line's label in a language: es: "..."
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,12 +39,22 @@ class Line:
     number: str = ""
     text: str = ""
     web: str = ""
+    # (language, label, its number/text/web in that language or "") where the table gives one
+    languages: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def shown(self) -> str:
         """One bullet line: "Samaritans (24/7, free): 116 123"."""
-        how = self.number or self.text or self.web
-        return f"{self.label}: {how}" if how else self.label
+        return self.shown_as(self.label)
+
+    def shown_as(self, label: str, how: str = "") -> str:
+        how = how or self.number or self.text or self.web
+        return f"{label}: {how}" if how else label
+
+    def in_language(self, language: str) -> tuple[str, str] | None:
+        """(label, number or text) in a language, if the table gives them (es: ...)."""
+        return next(((label, how) for code, label, how in self.languages if code == language),
+                    None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +178,7 @@ class _Reader:
         if not isinstance(value, dict):
             raise self.fail(path, "expected a section of keys")
         for key in value:
-            if key not in known:
+            if key not in known and not (known is _LINE_KEYS and _LANGUAGE.match(str(key))):
                 tip = did_you_mean(key, known) or f" (known keys: {', '.join(known)})"
                 raise self.fail((*path, key), f"unknown key{tip}")
         return value
@@ -227,7 +238,19 @@ def _line(read: _Reader, path: tuple[str | int, ...], value: Any, *kinds: str) -
     if len(given) != 1:
         raise read.fail(path, f"expected one of: {', '.join(kinds)}")
     how = given[0]
-    return Line(label=read.text((*path, "label"), fields["label"]),
+    languages = []
+    for code, value in fields.items():
+        if code in _LINE_KEYS:
+            continue
+        if isinstance(value, dict):  # es: {label: ..., number: ...}: the number's words too
+            own = read.mapping((*path, code), value, ("label", how))
+            if "label" not in own:
+                raise read.fail((*path, code), "missing key 'label'")
+            languages.append((str(code), read.text((*path, code, "label"), own["label"]),
+                              read.text((*path, code, how), own[how]) if how in own else ""))
+        else:
+            languages.append((str(code), read.text((*path, code), value), ""))
+    return Line(label=read.text((*path, "label"), fields["label"]), languages=tuple(languages),
                 **{how: read.text((*path, how), fields[how])})
 
 

@@ -1,25 +1,22 @@
 """The ABC tool (SMART's ABC of REBT): `find_absolutes` picks out the absolute words of a
-belief ("I must", "always", "unbearable") for the person to dispute."""
+belief ("I must", "always", "unbearable"; "debo", "siempre", "insoportable") for the person to
+dispute. The words are the person's language's (dialogs/words/<language>.yaml, `abc:
+absolutes`)."""
 
 from __future__ import annotations
 
-import re
-
 from bot.dialog.registry import Registry, check_in_save
 from bot.dialog.turn import Turn
-
-ABSOLUTES = ("must", "mustn't", "should", "shouldn't", "have to", "has to", "got to",
-             "can't", "cannot", "ought", "always", "never", "need", "needs", "awful",
-             "terrible", "horrible", "unbearable", "everyone", "nobody", "nothing")
-_ABSOLUTE = re.compile(r"\b(" + "|".join(re.escape(w) for w in ABSOLUTES) + r")\b",
-                       re.IGNORECASE)
+from bot.nlu.words import Words
+from bot.phrases import whole
 
 
-def absolutes(text: str) -> list[str]:
+def absolutes(text: str, words: Words) -> list[str]:
     """The absolute words in a belief ("I must", "always", "unbearable"), in order, once."""
-    found = [m.group(1).lower().replace("’", "'") for m in _ABSOLUTE.finditer(text)]
+    pattern = whole(words.phrases("abc", "absolutes"))
+    found = [" ".join(m.group(1).lower().replace("’", "'").split())
+             for m in pattern.finditer(text)]
     return list(dict.fromkeys(found))
-
 
 
 def register(reg: Registry) -> None:
@@ -27,9 +24,8 @@ def register(reg: Registry) -> None:
     def find_absolutes(turn: Turn, args: dict[str, str]) -> None:
         """Save the absolute words of an answer: find_absolutes: {in: abc.b, save: abc.words}.
         Nothing found: the key is cleared, so `answered` tells whether there were any."""
-        words = absolutes(str(turn.answers.get(args["in"], "")))
+        words = absolutes(str(turn.answers.get(args["in"], "")), turn.words or Words())
         if words:
             turn.answers[args["save"]] = ", ".join(f'"{w}"' for w in words)
         else:
             turn.answers.pop(args["save"], None)
-

@@ -10,13 +10,13 @@ from typing import Any
 
 from bot.dialog.registry import CheckContext, FactContext, Registry, check_none
 from bot.dialog.turn import StartDialog, Turn
+from bot.formats import items
 from bot.storage.base import NewRecord, Record
 from bot.tools.topics import topics_of
 
 KIND = "barrier"
 DIALOG = "barriers"
-BARRIERS = {"bank": "a gambling block on your bank card", "exclusion": "self-exclusion",
-            "app": "a blocking app"}
+BARRIERS = ("bank", "exclusion", "app")  # each named by its text, barrier_<name>
 STATUSES = ("set_up", "removed")
 
 
@@ -35,17 +35,27 @@ def _in_place(records: Sequence[NewRecord | Record]) -> list[str]:
     return [name for name in BARRIERS if latest.get(name) == "set_up"]
 
 
+TEXTS: dict[str, tuple[str, ...]] = {
+    **{f"barrier_{name}": () for name in BARRIERS}, "barrier_set_up": ("barrier",),
+    "barriers_none_yet": ()}
+
+
 def register(reg: Registry) -> None:
+    reg.needs_texts(**TEXTS)
+
     def status(ctx: FactContext) -> str:
         done = set(_in_place(ctx.records(KIND)))
-        return "\n".join(f"{'✓' if name in done else '•'} {what[0].upper()}{what[1:]}"
-                         f"{': set up' if name in done else ''}"
-                         for name, what in BARRIERS.items())
+        lines = []
+        for name in BARRIERS:
+            what = ctx.text(f"barrier_{name}")
+            what = what[0].upper() + what[1:]
+            lines.append(f"✓ {ctx.text('barrier_set_up', barrier=what)}" if name in done
+                         else f"• {what}")
+        return "\n".join(lines)
 
     def in_place(ctx: FactContext) -> str:
-        names = [BARRIERS[name] for name in _in_place(ctx.records(KIND))]
-        return " and ".join(filter(None, [", ".join(names[:-1]), names[-1]])) if names \
-            else "none yet"
+        names = [ctx.text(f"barrier_{name}") for name in _in_place(ctx.records(KIND))]
+        return items(names, ctx.locale) if names else ctx.text("barriers_none_yet")
 
     reg.facts["barriers_status"] = status
     reg.facts["barriers_in_place"] = in_place

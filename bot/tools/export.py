@@ -9,18 +9,20 @@ from collections import Counter
 from typing import Any
 
 from bot.dialog.registry import FactContext, Registry
+from bot.formats import whole
 
-# How the summary names a tool's records; any other kind is "<kind> entries".
-RECORDS = {"urge": "urges logged", "checkin": "check-ins", "abc": "ABC entries",
-           "cba": "cost-benefit analyses", "goal": "goals", "goal_progress": "goal updates",
-           "lapse": "lapses looked back on", "win": "wins noted", "values": "values lists",
-           "vaci": "values-and-interests lists", "change_plan": "change plans",
-           "safety_plan": "safety plans", "barrier": "practical barriers"}
-OTHER = {"answers": "answers", "reminders": "daily check-in times",
-         "followups": "follow-ups waiting"}
+# The kinds of record the summary names (texts export_<kind>); any other kind is
+# export_other ("<kind> entries").
+RECORDS = ("urge", "checkin", "abc", "cba", "goal", "goal_progress", "lapse", "win", "values",
+           "vaci", "change_plan", "safety_plan", "barrier")
+OTHER = ("answers", "reminders", "followups")  # tables, texts export_<table>
+TEXTS: dict[str, tuple[str, ...]] = {
+    **{f"export_{name}": () for name in (*RECORDS, *OTHER)}, "export_other": ("kind",)}
 
 
 def register(reg: Registry) -> None:
+    reg.needs_texts(**TEXTS)
+
     def export_document(ctx: FactContext) -> tuple[str, bytes]:
         tables = ctx.store.export(ctx.user_id)
         records: dict[str, list[dict[str, Any]]] = {}
@@ -35,9 +37,12 @@ def register(reg: Registry) -> None:
     def export_summary(ctx: FactContext) -> str:
         data = ctx.store.export(ctx.user_id)
         kinds = Counter(str(row["kind"]) for row in data.get("records", []))
-        lines = [f"• {label}: {len(data.get(table, []))}" for table, label in OTHER.items()]
-        lines += [f"• {RECORDS.get(kind, kind.replace('_', ' ') + ' entries')}: {count}"
-                  for kind, count in sorted(kinds.items())]
+        def named(kind: str) -> str:
+            return ctx.text(f"export_{kind}") if kind in RECORDS else \
+                ctx.text("export_other", kind=kind.replace("_", " "))
+        counts = [(ctx.text(f"export_{table}"), len(data.get(table, []))) for table in OTHER]
+        counts += [(named(kind), count) for kind, count in sorted(kinds.items())]
+        lines = [f"• {label}: {whole(count, ctx.locale)}" for label, count in counts]
         return "\n".join(lines)
 
     reg.documents["export"] = export_document

@@ -14,12 +14,16 @@ from bot.config import HelplineConfig
 from bot.dialog.registry import FactContext, Registry, check_in_save, check_none
 from bot.dialog.turn import Turn
 from bot.events import Venue
-from bot.meetings.helpline import Line, offered, parse_hours
+from bot.formats import Say, clock, day_and_time, decimal, items
+from bot.meetings import types
+from bot.meetings import when as when_words
+from bot.meetings.helpline import STATUS_TEXTS, Line, offered, parse_hours
 from bot.meetings.load import EXAMPLE
 from bot.meetings.model import Meeting, ends, next_start
 from bot.meetings.search import MeetingIndex
-from bot.meetings.types import NOT_FOR_ONESELF, type_name
-from bot.meetings.when import when_asked, window, words
+from bot.meetings.types import LANGUAGES, NOT_FOR_ONESELF, type_name
+from bot.meetings.when import when_asked, window, without_when, words
+from bot.nlu.words import Words
 from bot.places import find_places
 from bot.tools.topics import topics_of
 
@@ -37,25 +41,33 @@ ASKED_TYPES = {"W": re.compile(r"\b(women'?s?|ladies|female)\b", re.IGNORECASE),
 _AROUND = re.compile(r"\b(city|town)? ?(centre|center)\b|\b(around|near|nearby|in|the|area|"
                      r"somewhere|close to|by|of|ish)\b", re.IGNORECASE)
 ONLINE = re.compile(r"\b(online|on-?line|zoom|virtual|video)\b", re.IGNORECASE)
-FOR_TOPIC = {"alcohol": "drinking", "drugs": "drugs", "gambling": "gambling",
-             "eating": "eating", "family": "for family and friends", "general": ""}
 SAME_KIND = {"Y": {"Y", "YA"}}  # lists use either for young people's meetings
-FOR = {"W": "for women", "M": "for men", "Y": "for young people", "LGBTQ": "LGBTQ+"}
-EXAMPLES_NOTE = ("(These are example meetings, made up to show how this works: this coach "
-                 "hasn't been given a real meeting list yet.)\n\n")
-# Times asked about, taken out before the place is looked for ("near Leeds tonight").
-_WHEN_WORDS = re.compile(r"\b(tonight|this (evening|morning|afternoon)|today|tomorrow|right "
-                         r"now|now|(on |this |next )?(sun|mon|tues|wednes|thurs|fri|satur)"
-                         r"days?)\b", re.IGNORECASE)
+# The kinds asked for in words, as a heading names them: texts meetings_for_<code>.
+FOR = ("W", "M", "Y", "LGBTQ")
+# The sentences this tool builds replies from (messages.yaml `texts:`), with what each fills.
+TEXTS: dict[str, tuple[str, ...]] = {
+    **STATUS_TEXTS, **types.TEXTS, **when_words.TEXTS,
+    **{f"helpline_for_{topic}": () for topic in ("alcohol", "drugs", "gambling", "eating",
+                                                 "family")},
+    **{f"meetings_for_{code.lower()}": () for code in FOR},
+    "meetings_examples_note": (), "meetings_no_more": ("km",),
+    "meeting_nearby": ("number", "name", "km", "kind", "when", "place"),
+    "meeting_for_family": (), "meeting_hybrid": (), "meeting_online": (),
+    "meeting_approximate": ("area",),
+    "meeting_under_way": ("start",), "meeting_under_way_until": ("start", "end"),
+    "meeting_your_time": ("when",),
+    "online_for_when": ("when",), "online_none_for_when": ("when",),
+    "online_next": (), "online_none_listed": (),
+    "heading_none_of_kind": ("kind",), "heading_none_when": ("when",),
+}
 
 
 def _of_kind(meeting: Meeting, kind: str) -> bool:
     return not SAME_KIND.get(kind, {kind}).isdisjoint(meeting.types)
 
 
-def _when(start: datetime, zone: ZoneInfo) -> str:
-    local = start.astimezone(zone)
-    return local.strftime("%a %d %b, %H:%M")
+def _when(start: datetime, zone: ZoneInfo, language: str) -> str:
+    return day_and_time(start.astimezone(zone), language)
 
 
 def places_named(text: str, country: str) -> list[Any]:
@@ -65,29 +77,29 @@ def places_named(text: str, country: str) -> list[Any]:
         _AROUND.sub(" ", text).strip(" ,.?!"), country)
 
 
-def _kind(meeting: Meeting, among_online: bool = False) -> str:
+def _kind(meeting: Meeting, say: Say, language: str, among_online: bool = False) -> str:
     """What kind of meeting, in words: who it is for, how to attend (not "online" in a list
     of online meetings), its types."""
-    words = [] if meeting.for_oneself else ["for family and friends"]
+    words = [] if meeting.for_oneself else [say("meeting_for_family")]
     if meeting.in_person and meeting.online:
-        words.append("hybrid: in person or online")
+        words.append(say("meeting_hybrid"))
     elif meeting.online and not among_online:
-        words.append("online")
-    # English is the bot's language: saying so of every meeting says nothing.
-    words += [type_name(t) for t in meeting.types if t.upper() not in NOT_FOR_ONESELF
-              and type_name(t) not in ("Online", "Hybrid", "English")]
+        words.append(say("meeting_online"))
+    # The language the person reads: saying so of every meeting says nothing.
+    skip = {"ONL", "HY", LANGUAGES.get(language, ""), *NOT_FOR_ONESELF}
+    words += [type_name(t, say) for t in meeting.types if t.strip().upper() not in skip]
     return f" · {', '.join(words)}" if words else ""
 
 
-def _until(meeting: Meeting, start: datetime, zone: ZoneInfo) -> str:
+def _until(meeting: Meeting, start: datetime, zone: ZoneInfo, language: str) -> str:
     finish = ends(meeting, start)
-    return f"-{finish.astimezone(zone):%H:%M}" if finish else ""
+    return f"-{clock(finish.astimezone(zone), language)}" if finish else ""
 
 
-def _place(meeting: Meeting) -> str:
+def _place(meeting: Meeting, say: Say) -> str:
     place = ", ".join(p for p in (meeting.location, meeting.address) if p)
     if meeting.approximate:
-        return f"in {meeting.area or place}, the exact spot isn't on the map" + (
+        return say("meeting_approximate", area=meeting.area or place) + (
             f" ({place})" if place and meeting.area else "")
     return place
 
@@ -104,6 +116,7 @@ def _line(config: HelplineConfig, timezone: str) -> Line:
 
 def register(reg: Registry, index: MeetingIndex, helplines: tuple[HelplineConfig, ...],
              timezone: str, country: str) -> None:
+    reg.needs_texts(**TEXTS)
     default_zone = ZoneInfo(timezone)
     lines = [_line(h, timezone) for h in helplines]
 
@@ -131,18 +144,21 @@ def register(reg: Registry, index: MeetingIndex, helplines: tuple[HelplineConfig
         zone = _zone(ctx, default_zone)
         page = int(ctx.answers.get("meeting.page", 0) or 0)
         found = results(ctx.answers, ctx.now, zone)[page * PAGE:(page + 1) * PAGE]
+        say, language = ctx.text, ctx.locale
         if not found:
-            return "(no more meetings within 40 km)"
+            return say("meetings_no_more", km=decimal(WITHIN_KM, language, 0))
         lines = []
         for number, (meeting, km) in enumerate(found, start=page * PAGE + 1):
             start = next_start(meeting, ctx.now)
-            lines.append(f"{number}. {meeting.name} ({km:.1f} km){_kind(meeting)}\n"
-                         f"   Next: {_when(start, zone)}{_until(meeting, start, zone)}\n"
-                         f"   {_place(meeting)}")
-        return (examples_note() if page == 0 else "") + "\n\n".join(lines)
+            lines.append(say("meeting_nearby", number=number, name=meeting.name,
+                             km=decimal(km, language), kind=_kind(meeting, say, language),
+                             when=_when(start, zone, language) +
+                             _until(meeting, start, zone, language),
+                             place=_place(meeting, say)))
+        return (examples_note(say) if page == 0 else "") + "\n\n".join(lines)
 
-    def online_results(answers: Any, now: datetime,
-                       zone: ZoneInfo) -> tuple[list[tuple[Meeting, datetime]], str]:
+    def online_results(answers: Any, now: datetime, zone: ZoneInfo, say: Say, language: str
+                       ) -> tuple[list[tuple[Meeting, datetime]], str]:
         """The online meetings for the time asked about ("online now": under way or starting
         soon), with the heading; none then: the next ones, and the heading says so."""
         kind = answers.get("meeting.type")
@@ -155,31 +171,37 @@ def register(reg: Registry, index: MeetingIndex, helplines: tuple[HelplineConfig
         if when:
             start, end = window(str(when), now.astimezone(zone))
             found = of_kind(index.online_between(start, end, count=PAGE * 10))
+            said = words(str(when), say, language)
             if found:
-                return found, f"Online meetings {words(str(when))}"
+                return found, say("online_for_when", when=said)
             return (of_kind(index.next_online(now, count=PAGE * 10)),
-                    f"No online meeting {words(str(when))}, so the next ones")
-        return of_kind(index.next_online(now, count=PAGE * 10)), "The next online meetings"
+                    say("online_none_for_when", when=said))
+        return of_kind(index.next_online(now, count=PAGE * 10)), say("online_next")
 
     def online_when(ctx: FactContext) -> str:
         zone = _zone(ctx, default_zone)
-        return online_results(ctx.answers, ctx.now, zone)[1]
+        return online_results(ctx.answers, ctx.now, zone, ctx.text, ctx.locale)[1]
 
     def online_meetings(ctx: FactContext) -> str:
         zone = _zone(ctx, default_zone)
+        say, language = ctx.text, ctx.locale
         lines = []
-        for meeting, start in online_results(ctx.answers, ctx.now, zone)[0]:
+        for meeting, start in online_results(ctx.answers, ctx.now, zone, say, language)[0]:
             join = meeting.conference_url or meeting.conference_phone
             notes = f" ({meeting.conference_url_notes})" if meeting.conference_url_notes else ""
             if start <= ctx.now:
                 finish = ends(meeting, start)
-                until = f", until {finish.astimezone(zone):%H:%M}" if finish else ""
-                at = f"under way since {start.astimezone(zone):%H:%M}{until}: join now"
+                since = clock(start.astimezone(zone), language)
+                at = say("meeting_under_way_until", start=since,
+                         end=clock(finish.astimezone(zone), language)) if finish else \
+                    say("meeting_under_way", start=since)
             else:
-                at = f"{_when(start, zone)}{_until(meeting, start, zone)} your time"
-            kind = _kind(meeting, among_online=True)
+                at = say("meeting_your_time", when=_when(start, zone, language) +
+                         _until(meeting, start, zone, language))
+            kind = _kind(meeting, say, language, among_online=True)
             lines.append(f"• {meeting.name}{kind}\n   {at}\n   {join}{notes}")
-        return examples_note() + "\n\n".join(lines) if lines else "(no online meetings listed)"
+        return examples_note(say) + "\n\n".join(lines) if lines else \
+            say("online_none_listed")
 
     def nearest_meeting(ctx: FactContext) -> Venue | None:
         """The pin on the map: the nearest meeting for the person themselves whose exact
@@ -193,12 +215,13 @@ def register(reg: Registry, index: MeetingIndex, helplines: tuple[HelplineConfig
         return Venue(meeting.latitude, meeting.longitude, meeting.name,
                      ", ".join(p for p in (meeting.location, meeting.address) if p))
 
-    def examples_note() -> str:
+    def examples_note(say: Say) -> str:
         """Said above the meetings when they are the made-up examples that ship with the
         bot (no list configured): nobody should set off for one."""
         shown = index.meetings  # the examples are used only when no list is configured,
         # never mixed with one: the first meeting says which (50,000 need not be looked at)
-        return EXAMPLES_NOTE if shown and EXAMPLE.name in shown[0].source else ""
+        return say("meetings_examples_note") + "\n\n" \
+            if shown and EXAMPLE.name in shown[0].source else ""
 
     def helpline_text(ctx: FactContext) -> str:
         """Each line offered, open ones first: who, the number, whether it is open now (in
@@ -208,9 +231,11 @@ def register(reg: Registry, index: MeetingIndex, helplines: tuple[HelplineConfig
         several = len(lines) > 1
         texts = []
         for line in shown:
-            about = f" ({FOR_TOPIC[line.topic]})" if several and line.topic != "general" else ""
+            about = f" ({ctx.text(f'helpline_for_{line.topic}')})" \
+                if several and line.topic != "general" else ""
             reach = " · ".join(p for p in (line.phone, line.website) if p)
-            texts.append(f"**{line.name}**{about}: {reach}\n{line.status(ctx.now, zone)}")
+            texts.append(f"**{line.name}**{about}: {reach}\n"
+                         f"{line.status(ctx.now, zone, ctx.text, ctx.locale)}")
         return "\n\n".join(texts)
 
     reg.facts["meetings_nearby"] = meetings_nearby
@@ -258,6 +283,8 @@ def register(reg: Registry, index: MeetingIndex, helplines: tuple[HelplineConfig
         answers = turn.answers
         answers["meeting.page"] = 0
         if isinstance(given, dict) and "latitude" in given:
+            # "you" and "the place you shared" are stored values, read in the person's
+            # language through the translation's values: ("you": "ti").
             lat, lon, where = float(given["latitude"]), float(given["longitude"]), "you"
         elif (coded := index.postcode(str(given or ""))) is not None:
             lat, lon, where = coded
@@ -273,7 +300,8 @@ def register(reg: Registry, index: MeetingIndex, helplines: tuple[HelplineConfig
                 return
             if len(same) > 1 and "," not in str(given):
                 answers["meeting.status"] = "ambiguous"
-                answers["meeting.options"] = " or ".join(f'"{p.label}"' for p in same[:3])
+                answers["meeting.options"] = items([f'"{p.label}"' for p in same[:3]],
+                                                   turn.locale, "or")
                 return
             best = places[0]
             lat, lon, where = best.latitude, best.longitude, best.label
@@ -291,15 +319,17 @@ def register(reg: Registry, index: MeetingIndex, helplines: tuple[HelplineConfig
         said = ""
         kind = answers.get("meeting.type")
         if kind:
-            name = FOR.get(str(kind)) or type_name(str(kind))
+            name = turn.text(f"meetings_for_{str(kind).lower()}") if kind in FOR \
+                else type_name(str(kind), turn.text)
             said = f", {name}" if all(_of_kind(m, str(kind)) for m in shown) else \
-                f" (none {name} near, so all of them)"
+                f" ({turn.text('heading_none_of_kind', kind=name)})"
         when = answers.get("meeting.when")
         if when:
             start, end = window(str(when), turn.now.astimezone(zone))
             timely = any(start <= next_start(m, start) < end for m in shown)
-            said += f" {words(str(when))}" if timely else \
-                f" (none {words(str(when))}, so the next ones)"
+            named = words(str(when), turn.text, turn.locale)
+            said += f" {named}" if timely else \
+                f" ({turn.text('heading_none_when', when=named)})"
         return said
 
     @reg.action("place_in_text", check=check_in_save,
@@ -311,13 +341,14 @@ def register(reg: Registry, index: MeetingIndex, helplines: tuple[HelplineConfig
         about ("tonight", "on Saturday") goes in meeting.when (and, in words, in
         meeting.when_words for the heading)."""
         text = str(turn.answers.get(args["in"], ""))
-        when = when_asked(text)
+        when = when_asked(text, turn.words or Words())
         turn.answers["meeting.when"] = when or ""
         kind = next((code for code, words in ASKED_TYPES.items() if words.search(text)), "")
         turn.answers["meeting.type"] = kind
         turn.answers["meeting.online"] = "yes" if ONLINE.search(text) else ""
-        turn.answers["meeting.when_words"] = f" {words(when)}" if when else ""
-        match = _PLACE.search(_WHEN_WORDS.sub("", text).strip())
+        turn.answers["meeting.when_words"] = \
+            f" {words(when, turn.text, turn.locale)}" if when else ""
+        match = _PLACE.search(without_when(text, turn.words or Words()).strip())
         place = match.group(1).strip(" ?!.") if match else ""
         if place and place.lower() not in _NOT_PLACES and places_named(place, country):
             turn.answers[args["save"]] = place

@@ -3,6 +3,7 @@ from a place, a zone name or a shared location) and {reminder_setting}."""
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,9 @@ from bot.dialog.registry import (
     check_in_save,
 )
 from bot.dialog.turn import SetReminder, Turn
-from bot.reminders import next_due, parse_request
+from bot.formats import clock
+from bot.nlu.words import Words
+from bot.reminders import Said, next_due, parse_request
 
 
 def _check_set_reminder(args: Any, ctx: CheckContext) -> list[str]:
@@ -26,12 +29,30 @@ def _check_set_reminder(args: Any, ctx: CheckContext) -> list[str]:
 
 
 
+TEXTS: dict[str, tuple[str, ...]] = {
+    "reminder_off": (), "reminder_daily": ("time", "zone"), "reminder_next_today": ("time",),
+    "reminder_next_tomorrow": ("time",)}
+
+
+def said(words: Words | None) -> Said:
+    """The request's words in the person's language (dialogs/words/<language>.yaml)."""
+    words = words or Words()
+    return Said(*(words.phrases("reminder", name) for name in ("off", "am", "pm")))
+
+
+def _clock(local_time: str, language: str) -> str:
+    return clock(time.fromisoformat(local_time), language)
+
+
 def register(reg: Registry) -> None:
+    reg.needs_texts(**TEXTS)
+
     def reminder_setting(ctx: FactContext) -> str:
         reminder = ctx.store.reminder(ctx.user_id)
         if reminder is None:
-            return "off"
-        return f"every day at {reminder.local_time} ({reminder.zone})"
+            return ctx.text("reminder_off")
+        return ctx.text("reminder_daily", time=_clock(reminder.local_time, ctx.locale),
+                        zone=reminder.zone)
 
     reg.facts["reminder_setting"] = reminder_setting
 
@@ -45,7 +66,8 @@ def register(reg: Registry) -> None:
         for the person is used when the text names none."""
         text = str(turn.answers.get(args["from"], "") or "")
         known = str(turn.answers.get(args.get("zone", ""), "") or "") or turn.timezone
-        request = parse_request(text, known, places.zone_for)  # "London" works as well
+        request = parse_request(text, known, said(turn.words),
+                                places.zone_for)  # "London" works as well
         turn.answers["reminder.status"] = request.status
         if request.local_time:
             turn.answers["reminder.time"] = request.local_time
@@ -55,7 +77,8 @@ def register(reg: Registry) -> None:
             local = due.astimezone(ZoneInfo(request.zone))
             today = turn.now.astimezone(ZoneInfo(request.zone)).date()
             when = "today" if local.date() == today else "tomorrow"
-            turn.answers["reminder.next"] = f"{when} at {request.local_time}"
+            turn.answers["reminder.next"] = turn.text(
+                f"reminder_next_{when}", time=_clock(request.local_time, turn.locale))
             turn.effects.append(SetReminder(request.local_time, request.zone))
         elif request.status == "off":
             turn.effects.append(SetReminder(None))

@@ -14,8 +14,10 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from bot import formats
 from bot.config import CrisisConfig
 from bot.dialog.registry import FactContext, Registry, check_in_save
+from bot.dialog.spec import SOURCE_LANGUAGE
 from bot.dialog.turn import Turn
 from bot.nlu.normalize import normalize
 from bot.safety.lines import (
@@ -29,7 +31,9 @@ from bot.safety.lines import (
 
 CHOSEN = "crisis.country"  # the country the person chose ("numbers for another country")
 SHARED = "place.shared"  # the last location the person shared (saved by the engine)
-FIND_A_HELPLINE = Line("Find a helpline in your country", web="findahelpline.com")
+FIND_A_HELPLINE = "findahelpline.com"  # its label is the text crisis_find_a_helpline
+TEXTS: dict[str, tuple[str, ...]] = {
+    "crisis_find_a_helpline": (), "crisis_emergency": (), "crisis_country_unknown": ()}
 
 
 def country_of(ctx: FactContext) -> str | None:
@@ -47,23 +51,52 @@ def country_of(ctx: FactContext) -> str | None:
 
 
 def register(reg: Registry, crisis: CrisisConfig, table: dict[str, CountryLines]) -> None:
+    reg.needs_texts(**TEXTS)
+    # The operator's own lines, in the words of their config.
     own_calls = tuple(Line(n.label, number=n.number) for n in crisis.numbers)
     own_text = tuple(Line(t.label, text=t.text, web=t.web) for t in crisis.text)
 
-    def lines(ctx: FactContext) -> tuple[str, tuple[Line, ...], tuple[Line, ...]]:
-        """(country name, lines to call, lines without a call) for this person."""
+    def country_name(ctx: FactContext, code: str) -> str:
+        """The country's name in the person's language (CLDR), else the table's."""
+        if code == DEFAULT:
+            return ctx.text("crisis_country_unknown")
+        entry = table.get(code)
+        return formats.country_name(code, ctx.locale) or (entry.name if entry else code)
+
+    def lines(ctx: FactContext) -> tuple[str, tuple[Line, ...], tuple[Line, ...], Line | None]:
+        """(country name, lines to call, lines without a call, its emergency line) for
+        this person."""
         country = country_of(ctx)
         found = table.get(country or "")
         if country is None or country == crisis.country or found is None:
-            name = table[crisis.country].name if crisis.country in table else crisis.country
-            return name, own_calls, own_text
-        return found.name, (found.emergency, *found.phone), found.text
+            return country_name(ctx, crisis.country), own_calls, own_text, None
+        return (country_name(ctx, country), (found.emergency, *found.phone), found.text,
+                found.emergency)
 
-    def bullets(items: tuple[Line, ...]) -> str:
-        return "\n".join(f"• {line.shown}" for line in items)
+    def shown(ctx: FactContext, line: Line, emergency: Line | None) -> str:
+        """A line in the person's language: the table's words for it in that language, or
+        for an emergency line without them, "Emergency services" in it."""
+        own = line.in_language(ctx.locale)
+        if own:
+            return line.shown_as(*own)
+        if line is emergency and ctx.locale != SOURCE_LANGUAGE:
+            return line.shown_as(ctx.text("crisis_emergency"))
+        return line.shown
 
-    reg.facts["crisis_numbers"] = lambda ctx: bullets(lines(ctx)[1])
-    reg.facts["crisis_text"] = lambda ctx: bullets(lines(ctx)[2] + (FIND_A_HELPLINE,))
+    def bullets(ctx: FactContext, items: tuple[Line, ...], emergency: Line | None) -> str:
+        return "\n".join(f"• {shown(ctx, line, emergency)}" for line in items)
+
+    def crisis_text(ctx: FactContext) -> str:
+        _, _, texts, emergency = lines(ctx)
+        find = Line(ctx.text("crisis_find_a_helpline"), web=FIND_A_HELPLINE)
+        return bullets(ctx, (*texts, find), emergency)
+
+    def crisis_numbers(ctx: FactContext) -> str:
+        _, calls, _, emergency = lines(ctx)
+        return bullets(ctx, calls, emergency)
+
+    reg.facts["crisis_numbers"] = crisis_numbers
+    reg.facts["crisis_text"] = crisis_text
     reg.facts["crisis_country"] = lambda ctx: lines(ctx)[0]
 
     @reg.action("set_country", check=check_in_save, saves=lambda a: [a["save"]])

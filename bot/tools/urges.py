@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.dialog.registry import FactContext, Registry, check_none, whole_number
 from bot.dialog.turn import Turn
+from bot.formats import day_and_time
 from bot.storage.base import NewRecord, Records
 
 KIND = "urge"
@@ -41,19 +42,27 @@ def urges_of(store: Records, user_id: int, limit: int = 10) -> list[UrgeEntry]:
             for r in store.records(user_id, KIND, limit=limit)]
 
 
+TEXTS: dict[str, tuple[str, ...]] = {
+    "urge_helped": ("coping",), "urge_used": ("used",), "urge_log_empty": ()}
+
+
 def register(reg: Registry, timezone: str) -> None:
     zone = ZoneInfo(timezone)
+    reg.needs_texts(**TEXTS)
 
     def urge_log(ctx: FactContext) -> str:
+        # "used" is a button's value ("rather not say"): as it reads in their language.
+        values = ctx.translation.values if ctx.translation else {}
         lines = []
         for urge in urges_of(ctx.store, ctx.user_id, limit=7):
-            when = urge.at.astimezone(zone).strftime("%a %d %b, %H:%M")
+            when = day_and_time(urge.at.astimezone(zone), ctx.locale)
             strength = " → ".join(str(s) for s in (urge.strength_before, urge.strength_after)
                                   if s is not None)
-            parts = [when, strength, urge.trigger, urge.coping and f"helped: {urge.coping}",
-                     urge.used and f"used: {urge.used}"]
+            parts = [when, strength, urge.trigger,
+                     urge.coping and ctx.text("urge_helped", coping=urge.coping),
+                     urge.used and ctx.text("urge_used", used=values.get(urge.used, urge.used))]
             lines.append("• " + " · ".join(p for p in parts if p))
-        return "\n".join(lines) or "(nothing logged yet)"
+        return "\n".join(lines) or ctx.text("urge_log_empty")
 
     reg.facts["urge_log"] = urge_log
 
