@@ -84,11 +84,11 @@ def _check_weekday(args: Any, ctx: CheckContext) -> list[str]:
 
 
 def _check_says(args: Any, ctx: CheckContext) -> list[str]:
-    ok = isinstance(args, dict) and args and all(
-        isinstance(v, str) or (isinstance(v, list) and v and all(isinstance(w, str) for w in v))
-        for v in args.values())
+    # Only named lists: a list written in place could not be translated.
+    ok = isinstance(args, dict) and args and all(isinstance(v, str) for v in args.values())
     if not ok or answer_keys(list(args)) is None:
-        return ["expects {answer key: name of a list under words:}, e.g. {reply: said_no}"]
+        return ["expects {answer key: name of a list under words:}, e.g. {reply: said_no} "
+                "with words: {said_no: [no, nope, not really]} at the top of the dialog"]
     return [f"no list '{name}' under words:{did_you_mean(name, ctx.dialog.words)}"
             for name in args.values() if isinstance(name, str) and name not in ctx.dialog.words]
 
@@ -191,13 +191,12 @@ def register(reg: Registry, timezone: str) -> None:
                    for k, v in args.items())
 
     @reg.condition("says", check=_check_says)
-    def says(turn: Turn, args: dict[str, str | list[str]]) -> bool:
+    def says(turn: Turn, args: dict[str, str]) -> bool:
         """True when a typed answer contains one of the words or phrases of a list under the
         dialog's `words:`, in the person's language: says: {crisis.reply: not_safe} (whole
-        words, any case). A list written in place ([no, not]) is the source language's only."""
-        return any(_contains(str(turn.answers.get(k, "")),
-                             list(turn.word_list(words) if isinstance(words, str) else words))
-                   for k, words in args.items())
+        words, any case)."""
+        return any(_contains(str(turn.answers.get(k, "")), list(turn.word_list(name)))
+                   for k, name in args.items())
 
     @reg.condition("weekday", check=_check_weekday)
     def weekday(turn: Turn, args: Any) -> bool:

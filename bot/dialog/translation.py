@@ -12,6 +12,7 @@ a labelling word is a problem with its file and line, like any other in a dialog
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -367,16 +368,20 @@ class _Reader:
             self.problems.append(parsed.problem((*where, "buttons"), f"{here}: buttons: expects "
                                                 "\"source label\": translated label"))
             return None
-        for label in wanted:
-            if label not in got:
-                self.problems.append(parsed.problem((*where, "buttons") if "buttons" in body
-                                                    else where, f"{here}: missing: button "
-                                                    f"'{label}'"))
+        missing = [label for label in wanted if label not in got]
         for label in got:
             if label not in source:
+                # A misspelt source label is one mistake: said once, with the right one.
+                hint = difflib.get_close_matches(str(label), missing, n=1)
+                if hint:
+                    missing.remove(hint[0])
                 self.problems.append(parsed.problem((*where, "buttons", label), f"{here}: "
                                                     f"extra: button '{label}' is not in the "
                                                     f"source{did_you_mean(str(label), source)}"))
+        for label in missing:
+            self.problems.append(parsed.problem((*where, "buttons") if "buttons" in body
+                                                else where, f"{here}: missing: button "
+                                                f"'{label}'"))
         good = all(self._text(parsed, (*where, "buttons", label), got[label], label, LABEL_LIMIT,
                               labelling, f"{here}, button '{label}'")
                    for label in wanted if label in got)
