@@ -4,11 +4,17 @@ through the engine, as a person whose app is in Spanish."""
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.clock import FakeClock
 from bot.config import HelplineConfig
+from bot.dialog.engine import Engine
+from bot.dialog.loader import load_catalog
+from bot.dialog.registry import Registry
+from bot.dialog.spec import Catalog
+from bot.storage.sqlite import SqliteStore
 from bot.testing import ChatClient
 from bot.tools import default_registry
 
@@ -17,10 +23,20 @@ LEEDS = (HelplineConfig(name="Leeds Recovery Line", phone="0113 496 0000",
 FRIDAY_NOON = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
+@functools.cache
+def catalog(dialogs_dir: Path) -> Catalog:
+    """Loaded once: the tests differ in their registry's configuration, not their dialogs."""
+    return load_catalog(dialogs_dir, default_registry())
+
+
+def chat(dialogs_dir: Path, when: datetime, registry: Registry) -> ChatClient:
+    engine = Engine(catalog(dialogs_dir), registry, SqliteStore(":memory:"), FakeClock(when))
+    return ChatClient(engine=engine, language="es")
+
+
 def spanish(dialogs_dir: Path, when: datetime = FRIDAY_NOON,
             timezone: str = "Europe/London") -> ChatClient:
-    return ChatClient(dialogs_dir, clock=FakeClock(when), language="es",
-                      registry=default_registry(helplines=LEEDS, timezone=timezone))
+    return chat(dialogs_dir, when, default_registry(helplines=LEEDS, timezone=timezone))
 
 
 def test_helpline_hours_in_spanish(dialogs_dir: Path) -> None:
@@ -34,9 +50,8 @@ def test_helpline_hours_in_spanish(dialogs_dir: Path) -> None:
     # Someone in New York reads the hours in their own time, and is told so.
     in_london = (HelplineConfig(name="Leeds Recovery Line", phone="0113 496 0000",
                                 hours="Mon-Fri 09:00-17:00", timezone="Europe/London"),)
-    far = ChatClient(dialogs_dir, clock=FakeClock(datetime(2026, 11, 30, 12, 0, tzinfo=UTC)),
-                     language="es", registry=default_registry(helplines=in_london,
-                                                              timezone="America/New_York"))
+    far = chat(dialogs_dir, datetime(2026, 11, 30, 12, 0, tzinfo=UTC),
+               default_registry(helplines=in_london, timezone="America/New_York"))
     far.send("/helpline")
     assert "Abierto ahora, hasta las 12:00 (tu hora)" in far.text
 

@@ -211,9 +211,9 @@ class _Reader:
         if not bad and sorted(set(keys)) != sorted(set(want)):
             missing = sorted(set(want) - set(keys))
             extra = sorted(set(keys) - set(want))
-            said = "; ".join(filter(None, (
-                missing and "without " + ", ".join(f"{{{k}}}" for k in missing),
-                extra and "with " + ", ".join(f"{{{k}}}" for k in extra))))
+            parts = [f"{word} " + ", ".join(f"{{{k}}}" for k in keys)
+                     for word, keys in (("without", missing), ("with", extra)) if keys]
+            said = "; ".join(parts)
             self.problems.append(parsed.problem(where, f"{what}: placeholders differ from the "
                                                 f"source ({said})"))
         if len(text) > limit:
@@ -303,13 +303,12 @@ class _Reader:
             return {}, {}
         say: dict[tuple[str, str], tuple[str, ...]] = {}
         labels: dict[tuple[str, str], tuple[str, ...]] = {}
-        for state in dialog.states.values():
-            texts = state.say
-            wanted = [b.label for b in state.buttons if needs_translation(b.label)]
-            if (texts or wanted) and state.name not in got:
+        for source in dialog.states.values():
+            wanted = [b.label for b in source.buttons if needs_translation(b.label)]
+            if (source.say or wanted) and source.name not in got:
                 self.problems.append(parsed.problem(("states",) if "states" in parsed.data
-                                                    else (), f"missing: state '{state.name}' "
-                                                    f"({dialog.file}:{state.line})"))
+                                                    else (), f"missing: state '{source.name}' "
+                                                    f"({dialog.file}:{source.line})"))
         for name, body in got.items():
             where = ("states", name)
             state = dialog.states.get(name)
