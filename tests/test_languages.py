@@ -257,3 +257,15 @@ def test_the_source_language_needs_no_folder(tmp_path: Path, catalog: Catalog) -
     engine = Engine(catalog, default_registry(), SqliteStore(":memory:"), FakeClock())
     replies = engine.handle(replace(Incoming.message(5, "hola"), language="es"))
     assert replies and engine.store.load_user(5).locale == "es"
+
+
+def test_a_meeting_request_in_spanish_names_its_place_kind_and_time(catalog: Catalog) -> None:
+    chat = chat_with(catalog, "es-ES")
+    chat.send("hay reuniones de mujeres en el centro de Madrid esta noche?")
+    assert chat.answers["meeting.type"] == "W" and chat.answers["meeting.when"] == "tonight"
+    assert chat.position == ("meeting", "none_near")  # the example meetings are in England
+    assert "Madrid" in chat.texts[0]
+    online = chat_with(catalog, "es", user_id=2)
+    online.send("reuniones en línea ahora")
+    assert online.position == ("meeting", "online")
+    assert online.texts[0].startswith("Reuniones en línea ahora")

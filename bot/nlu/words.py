@@ -21,8 +21,9 @@ LISTS = ("yes", "no", "unsure", "unclear", "filler")
 PATTERNS = ("correction", "question")
 # Words the tools listen for in what people type, a section per tool, each {name: [words or
 # phrases]}: when (meetings "tonight", "on Saturday"), reminder ("off", "pm"), abc (the
-# absolute words of a belief). The tool reads them as it needs (bot/phrases.py).
-TOOL_SECTIONS = ("when", "reminder", "abc")
+# absolute words of a belief), meetings (how a request names a place and a kind of meeting).
+# The tool reads them as it needs (bot/phrases.py).
+TOOL_SECTIONS = ("when", "reminder", "abc", "meetings")
 
 
 @dataclass(frozen=True)

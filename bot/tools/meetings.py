@@ -24,23 +24,18 @@ from bot.meetings.search import MeetingIndex
 from bot.meetings.types import LANGUAGES, NOT_FOR_ONESELF, type_name
 from bot.meetings.when import when_asked, window, without_when, words
 from bot.nlu.words import Words
+from bot.phrases import Lists, alternatives, plain, whole
 from bot.places import find_places
 from bot.tools.topics import topics_of
 
 PAGE = 4  # meetings per message
-_PLACE = re.compile(r"\b(?:in|near|around|at|for)\s+([a-z][\w\s,'.-]*?)"
-                    r"(?:\s+(?:tonight|today|tomorrow|please|pls|this week))?[\s?!.]*$",
-                    re.IGNORECASE)
-_NOT_PLACES = {"me", "here", "my area", "the area", "my town", "town", "person", "the week"}
+# How a request names a place and a kind of meeting, in each language: dialogs/words/<lang>.yaml
+# section `meetings` (before_place, after_place, not_places, around, online, and a list for
+# each kind asked for in words).
+WORDS = "meetings"
 WITHIN_KM = 40.0
-# Kinds of meeting people ask for in words: the type code they mean.
-ASKED_TYPES = {"W": re.compile(r"\b(women'?s?|ladies|female)\b", re.IGNORECASE),
-               "M": re.compile(r"\b(men'?s?|male)\b(?! ?health)", re.IGNORECASE),
-               "Y": re.compile(r"\byoung (people|adults?)\b", re.IGNORECASE),
-               "LGBTQ": re.compile(r"\b(lgbt\w*|queer|gay)\b", re.IGNORECASE)}
-_AROUND = re.compile(r"\b(city|town)? ?(centre|center)\b|\b(around|near|nearby|in|the|area|"
-                     r"somewhere|close to|by|of|ish)\b", re.IGNORECASE)
-ONLINE = re.compile(r"\b(online|on-?line|zoom|virtual|video)\b", re.IGNORECASE)
+# Kinds of meeting people ask for in words: the type code they mean, and its word list.
+ASKED_TYPES = {"W": "women", "M": "men", "Y": "young", "LGBTQ": "lgbtq"}
 SAME_KIND = {"Y": {"Y", "YA"}}  # lists use either for young people's meetings
 # The kinds asked for in words, as a heading names them: texts meetings_for_<code>.
 FOR = ("W", "M", "Y", "LGBTQ")
@@ -70,11 +65,25 @@ def _when(start: datetime, zone: ZoneInfo, language: str) -> str:
     return day_and_time(start.astimezone(zone), language)
 
 
-def places_named(text: str, country: str) -> list[Any]:
+def places_named(text: str, country: str, words: Lists) -> list[Any]:
     """The places a typed name means, as people type it: "leeds city centre", "around
-    Leeds", "the Manchester area" are Leeds and Manchester."""
+    Leeds", "the Manchester area" (or "el centro de Sevilla") are Leeds, Manchester, Seville."""
+    around = whole(words.phrases(WORDS, "around"))
     return find_places(text, country) or find_places(
-        _AROUND.sub(" ", text).strip(" ,.?!"), country)
+        " ".join(around.sub(" ", text).split()).strip(" ,.?!"), country)
+
+
+def place_in_request(text: str, country: str, words: Lists) -> str:
+    """The known place a request names ("meetings for women in Leeds tonight" -> "Leeds"),
+    or "": from the first word that can come before a place, trying each in turn."""
+    ending = re.compile(rf"(?:\s+(?:{alternatives(words.phrases(WORDS, 'after_place'))}))*"
+                        r"[\s?!.,]*$", re.IGNORECASE)
+    not_places = {plain(p) for p in words.phrases(WORDS, "not_places")}
+    for match in whole(words.phrases(WORDS, "before_place")).finditer(text):
+        place = ending.sub("", text[match.end():]).strip(" ?!.,")
+        if place and plain(place) not in not_places and places_named(place, country, words):
+            return place
+    return ""
 
 
 def _kind(meeting: Meeting, say: Say, language: str, among_online: bool = False) -> str:
@@ -289,7 +298,8 @@ def register(reg: Registry, index: MeetingIndex, helplines: tuple[HelplineConfig
         elif (coded := index.postcode(str(given or ""))) is not None:
             lat, lon, where = coded
         else:
-            places = where_the_meetings_are(places_named(str(given or ""), country))
+            places = where_the_meetings_are(places_named(str(given or ""), country,
+                                                         turn.words or Words()))
             # Ambiguous only among the places with meetings near them, or, with none
             # near any, among those in the operator's country.
             near = [p for p in places if _has_meetings(p)]
@@ -343,14 +353,16 @@ def register(reg: Registry, index: MeetingIndex, helplines: tuple[HelplineConfig
         text = str(turn.answers.get(args["in"], ""))
         when = when_asked(text, turn.words or Words())
         turn.answers["meeting.when"] = when or ""
-        kind = next((code for code, words in ASKED_TYPES.items() if words.search(text)), "")
+        said = turn.words or Words()
+        kind = next((code for code, name in ASKED_TYPES.items()
+                     if whole(said.phrases(WORDS, name)).search(text)), "")
         turn.answers["meeting.type"] = kind
-        turn.answers["meeting.online"] = "yes" if ONLINE.search(text) else ""
+        online = whole(said.phrases(WORDS, "online")).search(text)
+        turn.answers["meeting.online"] = "yes" if online else ""
         turn.answers["meeting.when_words"] = \
             f" {words(when, turn.text, turn.locale)}" if when else ""
-        match = _PLACE.search(without_when(text, turn.words or Words()).strip())
-        place = match.group(1).strip(" ?!.") if match else ""
-        if place and place.lower() not in _NOT_PLACES and places_named(place, country):
+        place = place_in_request(without_when(text, said).strip(), country, said)
+        if place:
             turn.answers[args["save"]] = place
         else:
             turn.answers.pop(args["save"], None)
