@@ -216,3 +216,11 @@ def test_shown_formats_each_kind_of_line() -> None:
 def test_a_typed_country_is_found_by_name_code_alias_or_near_spelling(
         typed: str, country: str | None) -> None:
     assert find_country(typed, load_lines()) == country
+
+
+@pytest.mark.parametrize(("typed", "country"), [
+    ("Alemania", "DE"), ("Reino Unido", "GB"), ("Estados Unidos", "US"), ("mexico", "MX"),
+    ("Irlanda", "IE"), ("the uk", "GB"), ("Francia", "FR")])
+def test_a_country_is_found_by_its_name_in_the_persons_language(
+        typed: str, country: str) -> None:
+    assert find_country(typed, load_lines(), "es") == country

@@ -103,7 +103,8 @@ def register(reg: Registry, crisis: CrisisConfig, table: dict[str, CountryLines]
     def set_country(turn: Turn, args: dict[str, str]) -> None:
         """A country of the crisis-lines table from a typed name or code ("Ireland", "ie"):
         set_country: {in: answer, save: answer}. Not found: the key is cleared."""
-        found = find_country(str(turn.answers.get(args["in"], "") or ""), table)
+        found = find_country(str(turn.answers.get(args["in"], "") or ""), table,
+                             turn.locale)
         if found:
             turn.answers[args["save"]] = found
         else:
@@ -116,17 +117,23 @@ ALIASES = {"uk": "GB", "the uk": "GB", "britain": "GB", "great britain": "GB", "
            "deutschland": "DE", "holland": "NL", "the netherlands": "NL"}
 
 
-def find_country(typed: str, table: dict[str, CountryLines]) -> str | None:
-    """The table's country for a typed name or code ("Ireland", "ie", "the US", "Irland")."""
+def find_country(typed: str, table: dict[str, CountryLines],
+                 language: str = SOURCE_LANGUAGE) -> str | None:
+    """The table's country for a typed name or code ("Ireland", "ie", "the US", "Irland"),
+    in English or in the person's language ("Alemania", "Reino Unido")."""
     said = _plain(typed)
-    names = {code: _plain(entry.name) for code, entry in table.items() if code != DEFAULT}
+    codes = [code for code in table if code != DEFAULT]
     if said in ALIASES:
         return ALIASES[said]
-    if said.upper() in names:
+    if said.upper() in codes:
         return said.upper()
-    best: Any = process.extractOne(said, names, scorer=fuzz.WRatio, score_cutoff=85) \
-        if said else None
-    return str(best[2]) if best else None
+    names = {(code, i): _plain(name) for code in codes for i, name in enumerate(
+        (table[code].name, formats.country_name(code, language) or "")) if name}
+    exact = next((code for (code, _), name in names.items() if name == said), None)
+    if exact or not said:
+        return exact
+    best: Any = process.extractOne(said, names, scorer=fuzz.WRatio, score_cutoff=85)
+    return str(best[2][0]) if best else None
 
 
 def _plain(text: str) -> str:
