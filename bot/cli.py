@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="talk to the coach in this terminal (no set-up needed)")
     chat.add_argument("--user", type=int, default=1, help="who you are (default 1); use "
                       "different numbers to simulate different people")
+    chat.add_argument("--language", metavar="CODE", help="the language your app would report "
+                      "(es, es-MX ...): the bot speaks it from your first message, if it has "
+                      "a translation (default: English; /language changes it)")
     _common(chat)
     chat.add_argument("--db", type=Path, help="the SQLite database (default: storage.path, "
                       "else ~/.local/share/smart-coach/coach.db)")
@@ -108,7 +111,9 @@ def _validate(args: argparse.Namespace) -> int:
     if problems or catalog is None:
         _print_problems(DialogError(problems))
         return 1
-    print(f"{directory}: {len(catalog.dialogs)} dialogs and the messages are valid "
+    translated = sorted(set(catalog.languages) - {catalog.source})
+    languages = f", in {catalog.source} and {', '.join(translated)}" if translated else ""
+    print(f"{directory}: {len(catalog.dialogs)} dialogs and the messages are valid{languages} "
           f"({', '.join(sorted(catalog.dialogs))}).")
     return 0
 
@@ -144,7 +149,7 @@ def _chat(args: argparse.Namespace) -> int:
     async def session() -> None:
         try:
             await ConsoleChat(app, args.user, sys.stdin, sys.stdout,
-                              database=config.db_path).run()
+                              database=config.db_path, language=args.language).run()
         finally:
             app.close()
 

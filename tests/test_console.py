@@ -155,3 +155,10 @@ def test_an_operators_config_does_not_fill_the_chat_with_log_lines(tmp_path: Pat
     assert "**Leeds Line**: 0113 496 0000\n     Open day and night" in result.stdout
     assert " INFO " not in result.stdout + result.stderr and \
         "INFO transitions" not in result.stderr
+
+
+def test_the_chat_can_be_an_app_in_another_language(tmp_path: Path) -> None:
+    """`chat --language es`: what a Spanish phone would report; /language still changes it."""
+    out = run_chat(tmp_path / "c.db", ["/start", "/language", "English"], "--language", "es")
+    assert "Hola, soy tu coach de SMART." in out
+    assert "Okay, I'll speak English from now on." in out

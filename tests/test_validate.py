@@ -1133,8 +1133,8 @@ def test_cli_validate_the_real_dialogs(dialogs_dir, capsys):
     assert main(["validate", str(dialogs_dir)]) == 0
     out, err = capsys.readouterr()
     names = ", ".join(sorted(catalog.dialogs))
-    assert out == (f"{dialogs_dir}: {len(catalog.dialogs)} dialogs and the messages are valid "
-                   f"({names}).\n")
+    assert out == (f"{dialogs_dir}: {len(catalog.dialogs)} dialogs and the messages are valid, "
+                   f"in en and es ({names}).\n")
     assert err == ""
 
 

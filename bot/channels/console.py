@@ -11,6 +11,7 @@ import asyncio
 import os
 import shutil
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -29,8 +30,11 @@ class ConsoleChat:
     capabilities = Capabilities("terminal chat", markup=False)
 
     def __init__(self, app: Host, user_id: int, stdin: TextIO, stdout: TextIO,
-                 database: Path | str = ""):
+                 database: Path | str = "", language: str | None = None):
         self.app, self.user_id = app, user_id  # the number typed after --user
+        # As if this terminal were an app in that language (Telegram's language_code):
+        # what a person's first message decides, /language changes.
+        self.language = language
         self.person = 0  # who that is here (App.person), known once the chat runs
         self._in, self._out = stdin, stdout
         self._database = database
@@ -75,10 +79,11 @@ class ConsoleChat:
             parts = text.replace(",", " ").split()[1:]
             try:
                 lat, lon = (float(p) for p in parts)
-                return Incoming.shared_location(self.person, lat, lon)
+                return replace(Incoming.shared_location(self.person, lat, lon),
+                               language=self.language)
             except ValueError:
                 pass  # falls through to the engine as an unknown command
-        return Incoming.message(self.person, text)
+        return replace(Incoming.message(self.person, text), language=self.language)
 
     async def deliver(self, user_id: int, reply: Outgoing) -> bool:
         """A reply arriving on its own (a follow-up, a nudge, one a stop kept): set apart
