@@ -51,6 +51,18 @@ states:
 """
 
 
+PLACE_ES = """\
+dialog: place
+title: ¿Dónde estás?
+description: Compartir dónde estás
+states:
+  ask:
+    say: ¿Dónde estás ahora mismo?
+  thanks:
+    say: Gracias, ya tengo tu ubicación.
+"""
+
+
 def person(bot: TelegramChannel, chat_id: int) -> int:
     """The App's id for the person Telegram knows as chat_id."""
     return bot.app.store.person("telegram", str(chat_id))
@@ -61,6 +73,7 @@ def dialogs(tmp_path: Path) -> Path:
     folder = tmp_path / "dialogs"
     shutil.copytree(ROOT / "dialogs", folder)
     (folder / "place.yaml").write_text(PLACE)
+    (folder / "es" / "place.yaml").write_text(PLACE_ES, encoding="utf-8")
     return folder
 
 
