@@ -17,6 +17,7 @@ A transcript (tests/transcripts/*.yaml) is the same conversation as data:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -31,6 +32,7 @@ from bot.dialog.engine import Engine
 from bot.dialog.loader import load_catalog
 from bot.dialog.registry import Registry, parse_duration
 from bot.dialog.render import to_plain
+from bot.dialog.spec import Catalog
 from bot.events import Incoming, Kind, Outgoing
 from bot.nlu.understanding import Understanding
 from bot.storage.base import Store
@@ -44,8 +46,10 @@ class ChatClient:
                  registry: Registry | None = None, understanding: Understanding | None = None,
                  engine: Engine | None = None, language: str | None = None):
         if engine is None:
+            folder = Path(dialogs or default_dialogs_dir())
+            catalog = load_catalog(folder, registry) if registry else _default_catalog(
+                folder, _stamp(folder))
             registry = registry or default_registry()
-            catalog = load_catalog(dialogs or default_dialogs_dir(), registry)
             if understanding is not None:  # e.g. a fake, to test routing on its own
                 catalog = replace(catalog, understanding=understanding)
             engine = Engine(catalog, registry,
@@ -131,6 +135,18 @@ class ChatClient:
     @property
     def answers(self) -> dict[str, Any]:
         return self.engine.store.load_user(self.user_id).answers
+
+
+@functools.lru_cache(maxsize=8)
+def _default_catalog(folder: Path, stamp: tuple[tuple[str, int], ...]) -> Catalog:
+    """A folder's catalog with the default registry, loaded once while its files stay as
+    they are (`stamp`): transcripts and tests each start a chat on the same dialogs."""
+    return load_catalog(folder, default_registry())
+
+
+def _stamp(folder: Path) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted((str(p), p.stat().st_mtime_ns) for p in folder.rglob("*")
+                        if p.is_file()))
 
 
 def run_transcript(path: str | Path, dialogs: str | Path | None = None) -> None:
