@@ -14,7 +14,9 @@ that refers back to it ("I might take them all") a crisis, and for a while after
 Missing a crisis is far worse than a false alarm, so the patterns lean wide. Ordinary
 idioms ("this craving is killing me", "dying for a coffee") are removed first by the
 `ignore` list. Longer key words are corrected when misspelt ("sucide", "overdoesd"), never
-the short ones: "kill" is one letter from "will" and "fill".
+the short ones: "kill" is one letter from "will" and "fill"; nor a word the patterns spell
+out as itself (`words`): Spanish "ahorcar" (to hang someone) is two letters from "ahorcarme"
+(to hang myself), "ahogarme" (to drown myself) from it too, "esperando" from "respirando".
 """
 
 from __future__ import annotations
@@ -125,6 +127,10 @@ class CrisisDetector:
     refers_back: RuleSet = RuleSet(())
     # A small classifier beside the `risk` patterns: wordings no pattern was written for.
     risk_model: RiskModel | None = None
+    # The words the patterns spell out (written_words): real words their authors meant as
+    # themselves, kept as written, never "corrected" onto a key word a letter or two away.
+    # (Not the examples' words: those misspell key words on purpose, "myslef".)
+    words: frozenset[str] = frozenset()
     # A fixed order to try key words in: a typo near two of them ("overdosd") is then
     # corrected the same way in every run, not in the set's hash order.
     ordered: tuple[str, ...] = field(init=False, repr=False, compare=False)
@@ -181,7 +187,8 @@ class CrisisDetector:
         if found is not None:
             return found
         found = word
-        if len(word) >= MIN_CORRECTED - 1 and word not in self.vocabulary:
+        if len(word) >= MIN_CORRECTED - 1 and word not in self.vocabulary and \
+                word not in self.words:
             for known in self.ordered:
                 if word.startswith(known):
                     break  # an ending added ("strangled", "tablet"s): not a misspelling
@@ -193,6 +200,22 @@ class CrisisDetector:
         if len(self.corrections) < REMEMBERED:
             self.corrections[word] = found
         return found
+
+
+LETTERS = re.compile(r"(?<![a-z])[a-z]+(?:\[[a-z]+\][a-z]*)*(?![a-z])")
+
+
+def written_words(pattern: str) -> set[str]:
+    """The whole words a pattern spells out, with a class of letters read each way
+    ("ahorcarl[oa]" -> ahorcarlo, ahorcarla): words its author meant as themselves."""
+    found: set[str] = set()
+    for token in LETTERS.findall(re.sub(r"\\[a-zA-Z]", " ", pattern).lower()):
+        forms = [""]
+        for letters, plain in re.findall(r"\[([a-z]+)\]|([a-z]+)", token):
+            forms = [form + piece for form in forms for piece in (letters or plain)] \
+                if letters else [form + plain for form in forms]
+        found.update(forms[:8])
+    return found
 
 
 def build_crisis(parsed: Parsed) -> tuple[CrisisDetector | None, list[Problem]]:
@@ -256,6 +279,10 @@ def build_crisis(parsed: Parsed) -> tuple[CrisisDetector | None, list[Problem]]:
         spellings = {}
     if problems:
         return None, problems
+    written = {word for rules in (ignore, *(r.rules for _, r in kinds), risk.rules,
+                                  careful.rules, refers_back.rules, tuple(r for _, r in means))
+               for rule in rules for word in written_words(rule.pattern.pattern)}
     return CrisisDetector(ignore, kinds, frozenset(normalize(w) for w in vocabulary),
                           {normalize(str(k)): normalize(str(v)) for k, v in spellings.items()},
-                          risk, careful, tuple(means), refers_back), []
+                          risk, careful, tuple(means), refers_back,
+                          words=frozenset(written)), []
