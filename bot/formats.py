@@ -77,6 +77,15 @@ def country_name(code: str, language: str) -> str | None:
     return cldr(language).territories.get(code.upper())
 
 
+def language_name(code: str) -> str:
+    """A language's name in itself, as a menu shows it: "English", "Español"."""
+    try:
+        name = Locale.parse(code).get_display_name(code) or code
+    except (UnknownLocaleError, ValueError):
+        name = code
+    return name[:1].upper() + name[1:]
+
+
 class Say(Protocol):
     """A tool's sentence in the person's language, filled in: Turn.text, FactContext.text."""
 

@@ -9,8 +9,7 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel import Locale
-
+from bot import formats
 from bot.dialog.registry import (
     KEY,
     LOCAL_TIME,
@@ -99,12 +98,6 @@ def _check_language(args: Any, ctx: CheckContext) -> list[str]:
     return []
 
 
-def language_name(code: str) -> str:
-    """A language's name in itself ("Español", "English"), from CLDR."""
-    name = Locale.parse(code).get_display_name(code) or code
-    return name[:1].upper() + name[1:]
-
-
 def _contains(text: str, words: list[str]) -> bool:
     spoken = " " + " ".join(_WORD.findall(text.lower().replace("\u2019", "'"))) + " "
     return any(f" {w.lower().strip()} " in spoken for w in words)
@@ -170,7 +163,7 @@ def register(reg: Registry, timezone: str) -> None:
         if turn.languages is not None and turn.languages(args).code == args:
             turn.locale = args
 
-    reg.facts["language_name"] = lambda ctx: language_name(ctx.locale)
+    reg.facts["language_name"] = lambda ctx: formats.language_name(ctx.locale)
 
     @reg.action("journal", check=_check_journal)
     def journal(turn: Turn, args: dict[str, Any]) -> None:
