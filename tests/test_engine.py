@@ -522,3 +522,51 @@ def test_a_second_check_in_the_same_day_keeps_the_first_ones_note(dialogs_dir: P
     [day] = checkins_of(chat.engine.store, chat.user_id, date.min)
     assert day.mood == 2 and day.note == "walked home the long way\nrough evening"
     assert any(r.text.startswith("You'd already checked in today") for r in chat.replies)
+
+
+COMBINED = textwrap.dedent("""\
+    dialog: halt
+    command: halt
+    description: Check in with yourself
+    start: hungry
+    states:
+      hungry:
+        say: Hungry?
+        buttons:
+          - {label: "Yes", value: "yes"}
+          - {label: "No", value: "no"}
+        save: hungry
+        next: tired
+      tired:
+        say: Tired?
+        buttons:
+          - {label: "Yes", value: "yes"}
+          - {label: "No", value: "no"}
+        save: tired
+        next:
+          - {if: {all: [{equals: {hungry: "yes"}}, {equals: {tired: "yes"}}]}, to: both}
+          - {if: {any: [{equals: {hungry: "yes"}}, {equals: {tired: "yes"}}]}, to: one}
+          - {if: {not: {answered: hungry}}, to: one}
+          - {to: neither}
+      both:
+        say: Eat something, then rest.
+        end: true
+      one:
+        say: One thing first.
+        end: true
+      neither:
+        say: Neither.
+        end: true
+    """)
+
+
+@pytest.mark.parametrize(("hungry", "tired", "said"), [
+    ("Yes", "Yes", "Eat something, then rest."), ("Yes", "No", "One thing first."),
+    ("No", "Yes", "One thing first."), ("No", "No", "Neither.")])
+def test_all_any_and_not_combine_answers(write_dialogs, hungry: str, tired: str,
+                                         said: str) -> None:
+    chat = ChatClient(write_dialogs({"halt.yaml": COMBINED}))
+    chat.send("/halt")
+    chat.press(hungry)
+    chat.press(tired)
+    assert chat.texts == [said]

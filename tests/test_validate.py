@@ -694,8 +694,9 @@ def test_unknown_actions_and_conditions_list_the_known_names(write_dialogs):
         at(folder, 8, f"state 'a': unknown action 'frobnicate' {actions}"),
         at(folder, 8, f"state 'a': unknown action 'sav' (did you mean 'save'?) {actions}"),
         at(folder, 10, "state 'a': unknown condition 'answerd' (did you mean 'answered'?) "
-                       "(known: about_gambling, answered, at_least, barriers_in_place, below, "
-                       "equals, helpline_open, more_meetings, no_helpline, says, weekday)"),
+                       "(known: about_gambling, all, answered, any, at_least, barriers_in_place, "
+                       "below, equals, helpline_open, more_meetings, no_helpline, not, says, "
+                       "weekday)"),
         at(folder, 17, f"state 'b': unknown action 'nope' {actions}"),
     ]
 
@@ -1292,3 +1293,33 @@ def test_a_helpline_topic_in_the_words_file_is_checked(write_dialogs):
         at(folder, 5, "unknown topic 'gamblng' (known: general, alcohol, drugs, gambling, "
                       "eating, family)", "words/en.yaml"),
         at(folder, 6, "expected a list of words or phrases", "words/en.yaml")]
+
+
+def test_all_any_not_conditions_are_checked_inside(write_dialogs):
+    folder = one_dialog(write_dialogs, """\
+        dialog: x
+        start: a
+        states:
+          a:
+            say: hi
+            expect: text
+            save: mood
+            next:
+              - {if: {all: [{answered: mood}, {any: [answerd, {below: {mood: x}}]}]}, to: b}
+              - {if: {not: [answered]}, to: b}
+              - {if: {any: []}, to: b}
+              - {to: b}
+          b:
+            say: bye
+            end: true
+        """)
+    assert run(folder) == [
+        at(folder, 9, "state 'a': condition 'all' condition 2: 'any' condition 1: unknown "
+                       "condition 'answerd' (did you mean 'answered'?)"),
+        at(folder, 9, "state 'a': condition 'all' condition 2: 'any' condition 2: 'below' "
+                       "expects {key: number}, e.g. {urge.before: 7}"),
+        at(folder, 10, "state 'a': condition 'not' expects a condition's name or "
+                       "{name: arguments}"),
+        at(folder, 11, "state 'a': condition 'any' expects a list of conditions, e.g. "
+                       "[{answered: mood}, {below: {mood: 3}}]"),
+    ]

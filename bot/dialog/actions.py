@@ -13,6 +13,7 @@ from bot import formats
 from bot.dialog.registry import (
     KEY,
     LOCAL_TIME,
+    Check,
     CheckContext,
     Registry,
     answer_keys,
@@ -104,9 +105,63 @@ def _contains(text: str, words: list[str]) -> bool:
 
 
 
+def _parts(item: Any) -> tuple[str, Any] | None:
+    """A condition as written: a name, or {name: arguments}."""
+    if isinstance(item, str):
+        return item, None
+    if isinstance(item, dict) and len(item) == 1:
+        ((name, args),) = item.items()
+        return str(name), args
+    return None
+
+
+def _combining(reg: Registry, many: bool) -> Check:
+    """The check of all/any (a list of conditions, many=True) or not (one condition)."""
+    def check(args: Any, ctx: CheckContext) -> list[str]:
+        items = args if many else [args]
+        if many and (not isinstance(args, list) or not args):
+            return ["expects a list of conditions, e.g. [{answered: mood}, {below: {mood: 3}}]"]
+        problems = []
+        for place, item in enumerate(items, 1):
+            where = f"condition {place}: " if many else ""
+            parts = _parts(item)
+            if parts is None:
+                problems.append(f"{where}expects a condition's name or {{name: arguments}}")
+                continue
+            name, inner = parts
+            entry = reg.conditions.get(name)
+            if entry is None:
+                problems.append(f"{where}unknown condition '{name}'"
+                                f"{did_you_mean(name, reg.conditions)}")
+                continue
+            problems += [f"{where}'{name}' {m}" for m in entry.check(inner, ctx)]
+        return problems
+    return check
+
+
 def register(reg: Registry, timezone: str) -> None:
     """The generic actions and conditions; `timezone` for people who have not given theirs."""
     zone = ZoneInfo(timezone)
+
+    def holds(turn: Turn, item: Any) -> bool:
+        parts = _parts(item)
+        assert parts is not None  # the validator's rule
+        return bool(reg.conditions[parts[0]].fn(turn, parts[1]))
+
+    @reg.condition("all", check=_combining(reg, many=True))
+    def all_of(turn: Turn, args: list[Any]) -> bool:
+        """True when every condition holds: all: [{answered: mood}, {below: {mood: 3}}]."""
+        return all(holds(turn, item) for item in args)
+
+    @reg.condition("any", check=_combining(reg, many=True))
+    def any_of(turn: Turn, args: list[Any]) -> bool:
+        """True when at least one condition holds: any: [{equals: {a: x}}, {equals: {b: x}}]."""
+        return any(holds(turn, item) for item in args)
+
+    @reg.condition("not", check=_combining(reg, many=False))
+    def none_of(turn: Turn, args: Any) -> bool:
+        """True when the condition does not hold: not: {answered: reason}."""
+        return not holds(turn, args)
 
     @reg.action("save", check=check_key_values, saves=lambda a: [str(k) for k in a])
     def save(turn: Turn, args: dict[str, Any]) -> None:
