@@ -570,3 +570,60 @@ def test_all_any_and_not_combine_answers(write_dialogs, hungry: str, tired: str,
     chat.press(hungry)
     chat.press(tired)
     assert chat.texts == [said]
+
+
+MENU_HELP = textwrap.dedent("""\
+    dialog: help
+    command: help
+    description: What I can do
+    menu: false
+    start: menu
+    states:
+      menu:
+        say: "Pick one. Or: {commands}"
+        menu: true
+        buttons:
+          - {label: "About", to: about}
+      about:
+        say: A coach.
+        end: true
+    """)
+
+
+def tool(name: str, menu: str = "") -> str:
+    return textwrap.dedent(f"""\
+        dialog: {name}
+        title: Try {name}
+        command: {name}
+        description: The {name} tool
+        {menu}
+        start: a
+        states:
+          a:
+            say: This is {name}.
+            end: true
+        """)
+
+
+def test_the_help_menu_lists_every_dialog_with_a_command_by_itself(write_dialogs) -> None:
+    folder = write_dialogs({"help.yaml": MENU_HELP, "halt.yaml": tool("halt", "menu: 5"),
+                            "zebra.yaml": tool("zebra"), "apple.yaml": tool("apple"),
+                            "secret.yaml": tool("secret", "menu: false")})
+    chat = ChatClient(folder)
+    chat.send("/help")
+    # By `menu:` (halt 5), then the default place by command; `menu: false` left out.
+    assert chat.buttons == ["Try halt", "Try apple", "Try zebra", "About"]
+    assert chat.texts == ["Pick one. Or: /halt: The halt tool\n/apple: The apple tool\n"
+                          "/zebra: The zebra tool\n/help: What I can do\n/secret: The secret tool\n"
+                          "/cancel: Stop what we're doing"]
+    chat.press("Try zebra")
+    assert chat.texts == ["This is zebra."]
+    chat.send("/help")
+    chat.send("2")  # typed, as on the buttons
+    assert chat.texts == ["This is apple."]
+    chat.send("/help")
+    chat.send("try halt")
+    assert chat.texts == ["This is halt."]
+    chat.send("/help")
+    chat.send("4")  # the step's own button comes after the menu
+    assert chat.texts == ["A coach."]

@@ -119,9 +119,10 @@ async def test_start_answers_with_inline_buttons_and_sets_the_menu(
                              ("Let's begin", "start|welcome|2")]
     assert first.params["parse_mode"] == "HTML"
     assert [c["command"] for c in emulator.commands] == [
-        "abc", "barriers", "cba", "checkin", "export", "forget", "goals", "help", "helpline",
-        "language", "lapse", "meeting", "place", "plan", "progress", "reminder", "settings",
-        "start", "urge", "urges", "vaci", "values", "cancel"]
+        # The /help menu's order (each dialog's `menu:`), then the others by command.
+        "urge", "lapse", "cba", "values", "abc", "goals", "plan", "vaci", "checkin", "progress",
+        "urges", "meeting", "helpline", "barriers", "place", "settings", "export", "forget",
+        "help", "language", "reminder", "start", "cancel"]
 
 
 @pytest.mark.asyncio
@@ -199,12 +200,18 @@ async def test_a_stale_button_gets_a_note_and_the_current_step(
     emulator.user_sends(4, "/help")
     (menu,) = await emulator.wait_for(4, 1)
     emulator.user_presses(4, "About this coach")
-    await emulator.wait_for(4, 2)
-    emulator.user_presses_data(4, menu.buttons[1][1], menu)  # the menu's button, pressed late
-    messages = await emulator.wait_for(4, 4)
-    assert messages[2].plain == "That button belongs to an earlier message."
-    assert messages[3].plain == "What would you like to know?"
-    assert len(emulator.answered_callbacks) == 2
+    (about,) = (await emulator.wait_for(4, 2))[1:]
+    emulator.user_presses(4, "What is SMART Recovery?")
+    await emulator.wait_for(4, 3)
+    emulator.user_presses_data(4, about.buttons[1][1], about)  # an earlier step's, pressed late
+    messages = await emulator.wait_for(4, 5)
+    assert messages[3].plain == "That button belongs to an earlier message."
+    assert messages[4].plain.startswith("SMART Recovery is a science-based")
+    # A /help menu button opens its tool whenever it is pressed, as its command would.
+    emulator.user_presses_data(4, menu.buttons[0][1], menu)
+    messages = await emulator.wait_for(4, 6)
+    assert messages[5].plain.startswith("Let's get through this together.")
+    assert len(emulator.answered_callbacks) == 4
 
 
 @pytest.mark.asyncio

@@ -281,7 +281,7 @@ def test_unknown_top_level_key_lists_the_known_keys(write_dialogs):
         """)
     assert run(folder) == [at(folder, 3, "unknown key 'colour' (known keys: dialog, title, "
                                          "command, description, intents, locations, start, states, "
-                                         "words)")]
+                                         "words, menu)")]
 
 
 def test_missing_required_key(write_dialogs):

@@ -43,10 +43,12 @@ from bot.dialog.spec import (
     BEGIN,
     CLARIFY,
     COMMAND_ARGS,
+    COMMANDS,
     CONTINUE,
     CRISIS_DIALOG,
     INTENT_NAME,
     INTENT_TEXT,
+    MENU,
     NUDGE_DIALOG,
     SEPARATOR,
     SHARED_PLACE,
@@ -112,6 +114,16 @@ class Timers(Protocol):
 
 class DialogLoopError(RuntimeError):
     pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Choice:
+    """A button of the current step as the person sees it: the menu's, then its own."""
+
+    label: str  # in the person's language, filled in
+    source: str  # the same in the dialogs' own language
+    data: str
+    value: str = ""  # what an own button saves
 
 
 @dataclass
@@ -339,6 +351,11 @@ class Engine:
             if not self._route_intent(step, parts[1]):
                 self._say(step, "fallback" if current is None else "say_more")
             return
+        opened = self.catalog.dialogs.get(parts[1]) if len(parts) == 2 else None
+        if parts[0] == MENU and opened is not None and opened.in_menu:
+            step.user.settings.pop(MISSES, None)  # a /help menu button, even an old one
+            self._start(step, opened.name)
+            return
         if current and len(parts) == 3 and parts[:2] == [current[0].name, current[1].name]:
             state = current[1]
             index = int(parts[2]) if parts[2].isdigit() else -1
@@ -387,14 +404,14 @@ class Engine:
         guess: Guess | None = None  # the model costs ~0.1 ms: still, ask it only if needed
         if current:
             dialog, state = current
-            index = self._typed_choice(step, state, text)
-            if index is not None:
-                self._press(step, dialog, state, index)
+            chosen = self._typed_choice(step, dialog, state, text)
+            if chosen is not None:
+                self._button(step, chosen)
                 return
             number = step.words.number(text) if state.expect == "number" else None
             assert state.range is not None or state.expect != "number"  # the validator's rule
             if number is not None and state.range and state.range[0] <= number <= state.range[1]:
-                if self._could_be_a_button(state, number):
+                if self._could_be_a_button(state, number):  # not on a menu: ranges only
                     self._which_one(step, dialog, state, int(number))
                 else:
                     self._answer(step, dialog, state, _int_if_whole(number))
@@ -505,9 +522,10 @@ class Engine:
             all(_RANGE.match(b.label) for b in state.buttons)
 
     def _which_one(self, step: _Step, dialog: DialogSpec, state: StateSpec, number: int) -> None:
-        label = self._labels(step, state)[number - 1]
+        chosen = self._choices(step.lang, dialog, state, step.answers)[number - 1]
+        label = chosen.label
         buttons = (Button(str(number), state.button_data(dialog.name, 0)[:-1] + f"={number}"),
-                   Button(label, state.button_data(dialog.name, number - 1)))
+                   Button(label, chosen.data))
         step.replies.append(Outgoing(to_html(step.messages["which_number"],
                                              {"number": number, "button": label}), buttons))
 
@@ -608,38 +626,40 @@ class Engine:
                 step.user.settings[PAUSED] = [step.user.dialog, step.user.state,
                                               step.now.isoformat()]
 
-    def _typed_choice(self, step: _Step, state: StateSpec, text: str) -> int | None:
-        """A button chosen by typing its words ("back to the tools", "no!"), its number
-        where no number is asked, or plain yes or no ("yep", "nah") for a yes or no button."""
-        if not state.buttons:
+    def _typed_choice(self, step: _Step, dialog: DialogSpec, state: StateSpec,
+                      text: str) -> str | None:
+        """The button (its data) chosen by typing its words ("back to the tools", "no!"),
+        its number where no number is asked, or plain yes or no ("yep", "nah") for a yes or
+        no button."""
+        choices = self._choices(step.lang, dialog, state, step.answers)
+        if not choices:
             return None
         typed = normalize(text)
-        labels = [normalize(label) for label in self._labels(step, state)]
+        labels = [normalize(c.label) for c in choices]
         if typed and typed in labels:
-            return labels.index(typed)
-        if step.lang.code != self.catalog.source:  # "yes" typed at a "Sí" button is clear too
-            source = [normalize(fill(b.label, step.answers, escape=False)) for b in state.buttons]
-            if typed and typed in source:
-                return source.index(typed)
-        if state.expect != "number" and typed.isdigit() and 1 <= int(typed) <= len(state.buttons):
-            return int(typed) - 1
+            return choices[labels.index(typed)].data
+        source = [normalize(c.source) for c in choices]  # "yes" at a "Sí" button is clear too
+        if typed and typed in source:
+            return choices[source.index(typed)].data
+        if state.expect != "number" and typed.isdigit() and 1 <= int(typed) <= len(choices):
+            return choices[int(typed) - 1].data
         # Part of one label ("remind me why"), or one label within more words ("yep 7-10",
         # "surf the urge please"): of two words or more, so "no" is not in "no idea".
         padded = f" {typed} "
         near = [i for i, label in enumerate(labels) if " " in label and (
             f" {label} " in padded or (" " in typed and f" {typed} " in f" {label} "))]
         if len(near) == 1 and state.expect != "text":
-            return near[0]
+            return choices[near[0]].data
         # A step that takes typed words reads them itself ("ok, calling them now" is not
         # "ok"); plain yes and no stand for buttons only where nothing else is read.
         said = step.words.yes_or_no(text) if state.expect != "text" else None
         if said is None:
             return None
         words = step.words.yes if said == "yes" else step.words.no
-        fits = [i for i, (button, label) in enumerate(zip(state.buttons, labels, strict=True))
-                if normalize(str(button.value)) in words or label in words
+        fits = [c for c, label in zip(choices, labels, strict=True)
+                if normalize(c.value) in words or label in words
                 or label.split(" ", 1)[0] in words]
-        return fits[0] if len(fits) == 1 else None
+        return fits[0].data if len(fits) == 1 else None
 
     def _location(self, step: _Step, event: Incoming) -> None:
         if event.location:  # where the person is (e.g. for the crisis lines of their country)
@@ -781,6 +801,8 @@ class Engine:
         labels = lang.labels.get((dialog.name, state.name)) or [b.label for b in state.buttons]
         values = self._values((*say, *labels), context, lang)  # "Language: {language_name}"
         texts = [to_html(t, values) for t in say]
+        buttons = tuple(Button(c.label, c.data)
+                        for c in self._choices(lang, dialog, state, values))
         pictures = [Outgoing(drawing=Drawing(state.photo, json.dumps(
             self.pictures[state.photo].gather(context))))] if state.photo and not last_only else []
         venue = self.venues[state.venue](context) if state.venue and not last_only else None
@@ -790,8 +812,6 @@ class Engine:
             pictures.append(Outgoing(document=self.documents[state.document](context)))
         if last_only:
             texts = texts[-1:]
-        buttons = tuple(Button(fill(label, values, escape=False), state.button_data(
-            dialog.name, i)) for i, label in enumerate(labels))
         if not texts:
             return pictures
         return pictures + [Outgoing(t) for t in texts[:-1]] + [
@@ -814,17 +834,26 @@ class Engine:
         (computed only when used)."""
         answers = {k: lang.values.get(v, v) if isinstance(v, str) else v
                    for k, v in context.answers.items()} if lang.values else dict(context.answers)
+        if any(f"{{{COMMANDS}" in t for t in texts):  # "How do I use this chat?"
+            answers[COMMANDS] = "\n".join(f"/{command}: {description}" for command, description
+                                          in self.catalog.commands(lang.code))
         used = [name for name in self.facts if any(f"{{{name}" in t for t in texts)]
         if not used:
             return answers
         return {**answers, **{name: self.facts[name](context) for name in used}}
 
-    def _labels(self, step: _Step, state: StateSpec) -> list[str]:
-        """The current step's button labels as the person sees them."""
-        current = self._current(step.user)
-        dialog = current[0].name if current else ""
-        labels = step.lang.labels.get((dialog, state.name)) or [b.label for b in state.buttons]
-        return [fill(label, step.answers, escape=False) for label in labels]
+    def _choices(self, lang: Translation, dialog: DialogSpec, state: StateSpec,
+                 values: Mapping[str, Any]) -> list[_Choice]:
+        """A step's buttons as the person sees them: the /help menu's (`menu: true`), then
+        its own."""
+        found = [_Choice(lang.menu.get(d.name, (d.title, ""))[0] or d.title or str(d.command),
+                         d.title, SEPARATOR.join((MENU, d.name)))
+                 for d in (self.catalog.menu() if state.menu else ())]
+        labels = lang.labels.get((dialog.name, state.name)) or [b.label for b in state.buttons]
+        found += [_Choice(fill(label, values, escape=False), fill(b.label, values, escape=False),
+                          state.button_data(dialog.name, i), str(b.value))
+                  for i, (label, b) in enumerate(zip(labels, state.buttons, strict=True))]
+        return found
 
     def _say(self, step: _Step, key: str, **values: Any) -> None:
         step.replies.append(Outgoing(to_html(step.messages[key], values)))

@@ -14,6 +14,7 @@ from typing import Any
 from bot.dialog import schema
 from bot.dialog.registry import Registry
 from bot.dialog.spec import (
+    MENU_PLACE,
     SOURCE_LANGUAGE,
     Branch,
     ButtonSpec,
@@ -153,6 +154,7 @@ def build_dialog(parsed: Parsed) -> DialogSpec:
         description=data.get("description", ""), intents=tuple(data.get("intents", ())),
         locations=bool(data.get("locations", False)),
         words={name: tuple(items) for name, items in (data.get("words") or {}).items()},
+        menu=None if data.get("menu") is False else int(data.get("menu", MENU_PLACE)),
     )
 
 
@@ -182,6 +184,7 @@ def _state(name: str, body: dict[str, Any], parsed: Parsed) -> StateSpec:
         save=body.get("save"), next=branches, on=dict(body.get("on", {})),
         do=_calls(body.get("do", ()), (*base, "do"), parsed), end=bool(body.get("end", False)),
         photo=body.get("photo"), venue=body.get("venue"), document=body.get("document"),
+        menu=bool(body.get("menu", False)),
     )
 
 

@@ -17,6 +17,9 @@ INTENT_NAME = "intent.name"  # ... and the intent it was understood as (one dial
 CLARIFY = "?"  # button data "?|intent": an answer to "did you mean ...?"
 CONTINUE = ""  # "?|": carry on with the current step
 SEPARATOR = "|"  # in button data: dialog|state|index
+MENU = "!"  # button data "!|dialog": a menu button, which opens that dialog
+COMMANDS = "commands"  # the placeholder for every command and what it does, in a text
+MENU_PLACE = 100  # the place in the menu of a dialog that does not give one
 SOURCE_LANGUAGE = "en"  # the language the dialogs are written in; translations overlay them
 
 
@@ -61,11 +64,12 @@ class StateSpec:
     photo: str | None = None  # a registered picture sent before the messages
     venue: str | None = None  # a registered place sent on a map before the messages
     document: str | None = None  # a registered file sent before the messages
+    menu: bool = False  # its buttons start with the menu: a button per dialog in it
 
     @property
     def waits(self) -> bool:
         """Whether the step waits for the user; otherwise it moves on by itself."""
-        return bool(self.buttons or self.expect or self.end)
+        return bool(self.buttons or self.menu or self.expect or self.end)
 
     def button_data(self, dialog: str, index: int) -> str:
         return SEPARATOR.join((dialog, self.name, str(index)))
@@ -84,6 +88,13 @@ class DialogSpec:
     locations: bool = False  # a location shared outside any question opens it
     # Named lists of words `says:` conditions listen for ({reply: no_call}), per language.
     words: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Its place in the /help menu, which lists dialogs with a command by this number (then
+    # by command); None: not in the menu (`menu: false`).
+    menu: int | None = MENU_PLACE
+
+    @property
+    def in_menu(self) -> bool:
+        return self.command is not None and self.menu is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,10 +125,12 @@ class Translation:
                    understanding=understanding)
 
     def commands(self, dialogs: dict[str, DialogSpec]) -> list[tuple[str, str]]:
-        """(command, description) for the command menu in this language, /cancel included."""
-        found = [(d.command, self.menu[d.name][1] or self.menu[d.name][0])
-                 for d in dialogs.values() if d.command]
-        return sorted(found) + [("cancel", self.messages["cancel_command"])]
+        """(command, description) in this language, /cancel last: the dialogs of the /help
+        menu in its order, then the others by command."""
+        listed = sorted((d for d in dialogs.values() if d.command),
+                        key=lambda d: (d.menu is None, d.menu or 0, d.command))
+        return [(str(d.command), self.menu[d.name][1] or self.menu[d.name][0])
+                for d in listed] + [("cancel", self.messages["cancel_command"])]
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +169,11 @@ class Catalog:
 
     def by_intent(self, intent: str) -> DialogSpec | None:
         return next((d for d in self.dialogs.values() if intent in d.intents), None)
+
+    def menu(self) -> list[DialogSpec]:
+        """The dialogs the /help menu lists, in its order."""
+        return sorted((d for d in self.dialogs.values() if d.in_menu),
+                      key=lambda d: (d.menu or 0, d.command or ""))
 
     def commands(self, language: str | None = None) -> list[tuple[str, str]]:
         """(command, description) for the command menu, /cancel included."""

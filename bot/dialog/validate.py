@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from bot.dialog.registry import CheckContext, Entry, Registry
 from bot.dialog.render import placeholders
-from bot.dialog.spec import CRISIS_DIALOG, Call, DialogSpec, StateSpec
+from bot.dialog.spec import COMMANDS, CRISIS_DIALOG, Call, DialogSpec, StateSpec
 from bot.errors import Problem
 from bot.hints import did_you_mean as _suggest
 from bot.nlu.intents import NONE
@@ -24,7 +24,8 @@ from bot.yamlfile import Parsed
 
 RESERVED_COMMANDS = {"cancel"}
 ENGINE_KEYS = {"crisis.kind", "crisis.signal", "safety.means", "place.shared", "command.args",
-               "intent.text", "intent.name"}  # answers the engine saves
+               "intent.text", "intent.name",  # answers the engine saves
+               COMMANDS}  # and every command with what it does
 EXIT_ACTIONS = {"end", "start", "resume"}
 # Words that label people or call addiction a disease (SMART Recovery's language).
 LABELS = [
@@ -291,12 +292,12 @@ def _texts(state: StateSpec, parsed: Parsed) -> Iterator[tuple[str, int]]:
 def _check_state_shape(dialog: DialogSpec, state: StateSpec) -> list[Problem]:
     here = f"state '{state.name}'"
     out: list[str] = []
-    if state.end and (state.buttons or state.expect or state.next):
+    if state.end and (state.buttons or state.menu or state.expect or state.next):
         out.append(f"{here} ends the dialog, so it cannot also have buttons, expect or next")
     hands_over = state.end and any(c.name in ("start", "resume") for c in state.do)
     if not state.say and state.waits and not hands_over:
         out.append(f"{here} has nothing to say: add say")
-    if not state.end and not state.buttons and not state.next:
+    if not state.end and not state.buttons and not state.menu and not state.next:
         out.append(f"{here} has no way out: add buttons, next, or end: true")
     if state.on and state.expect == "text":
         out.append(f"{here} takes any text as its answer, so its `on` intents are never used")
@@ -370,8 +371,8 @@ def _check_graph(dialog: DialogSpec, registry: Registry) -> list[Problem]:
         return problems  # unreachable steps or a loop that never waits say enough
     # Every step must lead, somehow, to the end of the dialog: no trap that only /cancel
     # gets out of.
-    finishing = {s.name for s in dialog.states.values()
-                 if s.end or any(c.name in EXIT_ACTIONS for c in s.do)}
+    finishing = {s.name for s in dialog.states.values()  # the menu's buttons open dialogs
+                 if s.end or s.menu or any(c.name in EXIT_ACTIONS for c in s.do)}
     changed = True
     while changed:
         changed = False
