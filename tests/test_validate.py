@@ -8,6 +8,7 @@ folders), the CLI, and a property check on mutated real dialogs.
 from __future__ import annotations
 
 import random
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -1323,3 +1324,21 @@ def test_all_any_not_conditions_are_checked_inside(write_dialogs):
         at(folder, 11, "state 'a': condition 'any' expects a list of conditions, e.g. "
                        "[{answered: mood}, {below: {mood: 3}}]"),
     ]
+
+
+@pytest.mark.parametrize(("file", "breaking", "problem"), [
+    ("help.yaml", ("dialog: help\n", "dialog: help\ncolour: red\n"), "help.yaml:6: unknown key "),
+    ("goals.yaml", ("start: check\n", "start: check\n  oops: [unclosed\n"), "goals.yaml:"),
+    ("cba.yaml", ("dialog: cba\n", "dialog: [cba\n"), "cba.yaml:"),
+])
+def test_a_broken_file_is_one_problem_not_its_follow_ons(tmp_path, dialogs_dir, file, breaking,
+                                                          problem):
+    """Not "no dialog has command: help", "intent 'goals' leads nowhere", "unknown dialog
+    'goals'" or "{cba.benefits_quit}, which no dialog saves" in the files around it."""
+    folder = tmp_path / "dialogs"
+    shutil.copytree(dialogs_dir, folder)
+    path = folder / file
+    path.write_text(path.read_text(encoding="utf-8").replace(*breaking, 1), encoding="utf-8")
+    _, problems = check_directory(folder, default_registry())
+    shown = [str(p).replace(f"{folder}/", "") for p in problems]
+    assert len(shown) == 1 and shown[0].startswith(problem), shown

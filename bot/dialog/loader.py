@@ -64,6 +64,9 @@ def check_directory(directory: str | Path, registry: Registry, train_stale: bool
     texts: dict[str, str] = {}
     messages_parsed: Parsed | None = None
     seen_messages = False  # a messages file, even one with errors
+    # Dialogs whose file has problems of its own: what other files say of them is not
+    # checked, so one mistake is one problem ("no dialog has command: help" would follow).
+    broken: set[str] = set()
     for path in files:
         shown = str(path)
         try:
@@ -71,24 +74,30 @@ def check_directory(directory: str | Path, registry: Registry, train_stale: bool
             text = raw.decode("utf-8")
         except OSError as exc:
             problems.append(Problem(shown, 1, f"cannot read the file: {exc.strerror}"))
+            broken.add(path.stem)
             continue
         except UnicodeDecodeError as exc:
             line = raw[:exc.start].count(b"\n") + 1
             problems.append(Problem(shown, line, "the file is not UTF-8 text (save it as "
                                     f"UTF-8): byte {raw[exc.start]:#x} cannot be read"))
+            broken.add(path.stem)
             continue
         parsed, found = parse(text, shown)
         problems.extend(found)
         if parsed is None:
+            broken.add(path.stem)
             continue
         if parsed.data is None:
             problems.append(Problem(shown, 1, "the file is empty"))
+            broken.add(path.stem)
             continue
         is_messages = isinstance(parsed.data, dict) and MESSAGES_KEY in parsed.data
         found = schema.check(parsed)
         problems.extend(found)
         if found:
             seen_messages = seen_messages or is_messages
+            named = parsed.data.get("dialog") if isinstance(parsed.data, dict) else None
+            broken.add(named if isinstance(named, str) else path.stem)
             continue
         if is_messages:
             if messages_parsed is not None:
@@ -107,7 +116,8 @@ def check_directory(directory: str | Path, registry: Registry, train_stale: bool
         understanding, found = load_understanding(folder)
     problems.extend(found)
     problems.extend(check_catalog(Sources(dialogs, messages or {}, messages_parsed,
-                                          understanding, texts), registry, button_limit))
+                                          understanding, texts, frozenset(broken)),
+                                  registry, button_limit))
     if problems or messages is None:
         return None, sorted(problems)
     specs = {d.name: d for d, _ in dialogs}

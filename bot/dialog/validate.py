@@ -63,6 +63,7 @@ class Sources:
     messages_parsed: Parsed | None
     understanding: Understanding = field(default_factory=lambda: Understanding(None, None))
     texts: dict[str, str] = field(default_factory=dict)  # the tools' sentences (messages.yaml)
+    broken: frozenset[str] = frozenset()  # dialogs whose own file has problems
 
 
 def check_catalog(sources: Sources, registry: Registry,
@@ -70,7 +71,8 @@ def check_catalog(sources: Sources, registry: Registry,
     """button_limit: (channel, bytes), the channel allowing a button's data the fewest
     bytes among those the dialogs are for (bot.channels.base.button_limit)."""
     problems: list[Problem] = []
-    names = frozenset(d.name for d, _ in sources.dialogs)
+    # A dialog in a file with problems still exists for the others: no follow-on problems.
+    names = frozenset(d.name for d, _ in sources.dialogs) | sources.broken
     # Placeholders can show answers some dialog saves, and the facts the engine computes.
     saved = _saved_keys((d for d, _ in sources.dialogs), registry) | set(registry.facts) \
         | ENGINE_KEYS
@@ -78,7 +80,9 @@ def check_catalog(sources: Sources, registry: Registry,
     problems += _check_understanding(sources)
     for dialog, parsed in sources.dialogs:
         ctx = CheckContext(dialog, names)
-        problems += _check_dialog(dialog, parsed, registry, ctx, saved, button_limit)
+        # Answers a broken file saves are not known either: no "which no dialog saves".
+        problems += _check_dialog(dialog, parsed, registry, ctx,
+                                  None if sources.broken else saved, button_limit)
     parsed_messages = sources.messages_parsed
     for key, text in sources.messages.items():
         assert parsed_messages is not None
@@ -90,7 +94,7 @@ def check_catalog(sources: Sources, registry: Registry,
         allowed = MESSAGE_PLACEHOLDERS.get(key, set())
         problems += [parsed_messages.problem(where, f"message '{key}' uses {{{k}}}, which "
                                              "nothing fills in here")
-                     for k in keys if k not in allowed and k not in saved]
+                     for k in keys if not sources.broken and k not in allowed and k not in saved]
     problems += _check_texts(sources, registry)
     return problems
 
@@ -164,6 +168,8 @@ def _clashes(dialogs: list[tuple[DialogSpec, Parsed]]) -> list[Problem]:
 def _check_understanding(sources: Sources) -> list[Problem]:
     """Intents and dialogs agree; the crisis net has a dialog to open; help is reachable."""
     problems: list[Problem] = []
+    if sources.broken:
+        return problems  # what the broken file would have said is not known
     if sources.dialogs and not any(d.command == "help" for d, _ in sources.dialogs):
         problems.append(Problem(sources.dialogs[0][1].file, 1, "no dialog has command: help; "
                                 "people must always be able to reach help"))
@@ -221,7 +227,8 @@ def _all_calls(state: StateSpec) -> Iterator[Call]:
 
 
 def _check_dialog(dialog: DialogSpec, parsed: Parsed, registry: Registry, ctx: CheckContext,
-                  saved: set[str], button_limit: tuple[str, int] | None) -> list[Problem]:
+                  saved: set[str] | None, button_limit: tuple[str, int] | None
+                  ) -> list[Problem]:
     problems: list[Problem] = []
     states = dialog.states
 
@@ -275,7 +282,8 @@ def _check_dialog(dialog: DialogSpec, parsed: Parsed, registry: Registry, ctx: C
             keys, bad = placeholders(text)
             problems += [Problem(dialog.file, line, f"{here}: {m}") for m in bad]
             problems += [Problem(dialog.file, line, f"{here}: uses {{{k}}}, which no dialog "
-                                 f"saves{_suggest(k, saved)}") for k in keys if k not in saved]
+                                 f"saves{_suggest(k, saved)}")
+                         for k in keys if saved is not None and k not in saved]
     if not problems:
         problems += _check_graph(dialog, registry)
     return problems
