@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     _common(chat)
     chat.add_argument("--db", type=Path, help="the SQLite database (default: storage.path, "
                       "else ~/.local/share/smart-coach/coach.db)")
+    chat.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                      help="bold and italic as ANSI: auto (default) in a terminal that shows "
+                      "them, unless NO_COLOR is set; always; never")
     chat.set_defaults(run=_chat)
 
     validate = sub.add_parser("validate", help="check dialog files; exit 1 listing every problem")
@@ -64,6 +67,24 @@ def _parser() -> argparse.ArgumentParser:
                        help="train this language only (en, es ...); may be repeated "
                             "(default: every language with a file in intents/)")
     train.set_defaults(run=_train)
+
+    test = sub.add_parser("test", help="play transcripts (the conversations you expect) against "
+                          "the dialogs; exit 1 showing each that differs")
+    test.add_argument("transcripts", nargs="*", type=Path, metavar="TRANSCRIPT",
+                      help="transcript files or folders (default: tests/transcripts beside the "
+                           "dialogs folder)")
+    test.add_argument("--dialogs", type=Path,
+                      help=f"the dialogs folder (default {default_dialogs_dir()})")
+    test.set_defaults(run=_test)
+
+    new = sub.add_parser("new-dialog", help="write a new dialog, its transcript and its "
+                         "translations' overlays, ready to edit")
+    new.add_argument("name", help="the dialog's name, which is also its /command (e.g. halt)")
+    new.add_argument("--dialogs", type=Path,
+                     help=f"the dialogs folder (default {default_dialogs_dir()})")
+    new.add_argument("--transcripts", type=Path, help="where its transcript goes (default: "
+                     "tests/transcripts beside the dialogs folder)")
+    new.set_defaults(run=_new_dialog)
 
     run = sub.add_parser("run", help="run the bot on Telegram (needs a token from @BotFather)")
     run.add_argument("--config", type=Path, help="config.yaml (see config.example.yaml)")
@@ -118,6 +139,47 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _transcripts_of(dialogs: Path) -> Path:
+    """Where a dialogs folder's transcripts are: tests/transcripts beside it."""
+    return dialogs.resolve().parent / "tests" / "transcripts"
+
+
+def _test(args: argparse.Namespace) -> int:
+    from bot.transcripts import play
+
+    folder = args.dialogs or default_dialogs_dir()
+    try:
+        load_catalog(folder, default_registry())
+    except DialogError as exc:
+        _print_problems(exc, then=": fix them, then test")
+        return 2
+    given = args.transcripts or [_transcripts_of(folder)]
+    files = [f for path in given for f in (sorted(path.glob("*.yaml")) if path.is_dir()
+                                            else [path])]
+    if not files:
+        raise BotError(f"no transcripts in {', '.join(map(str, given))}")
+    differ = [found for found in (play(f, folder) for f in files) if found is not None]
+    for difference in differ:
+        print(f"{difference}\n", file=sys.stderr)
+    plural = "s" if len(files) != 1 else ""
+    print(f"{len(files)} transcript{plural}: {len(files) - len(differ)} as written"
+          + (f", {len(differ)} differ" if differ else "") + ".")
+    return 1 if differ else 0
+
+
+def _new_dialog(args: argparse.Namespace) -> int:
+    from bot.scaffold import new_dialog
+
+    folder = args.dialogs or default_dialogs_dir()
+    made = new_dialog(args.name, folder, args.transcripts or _transcripts_of(folder))
+    for path in (made.dialog, made.transcript, *made.overlays):
+        print(f"wrote {path}")
+    print(f"Next: change the steps in {made.dialog.name}, check them with `smart-coach validate "
+          f"{folder}`, try /{args.name} in `smart-coach chat`, and play the transcript with "
+          f"`smart-coach test {made.transcript}` (README: \"Adding a tool\").")
+    return 0
+
+
 def _train(args: argparse.Namespace) -> int:
     try:
         from bot.nlu.train import train_dialogs
@@ -136,20 +198,26 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _chat(args: argparse.Namespace) -> int:
+    import os
+
     from bot.app import build_app
-    from bot.channels.console import ConsoleChat
+    from bot.channels.console import ConsoleChat, styled
+    from bot.clock import OffsetClock
 
     config = _config(args)
     # The chat shares the terminal with its logs: only warnings (an operator's config is at
     # INFO for the service's log), unless the config asks for DEBUG.
     level = "DEBUG" if config.logging.level == "DEBUG" else "WARNING"
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    app = build_app(config)
+    # The chat's own clock, which /wait moves forward (the bot's is the system's).
+    app = build_app(config, clock=OffsetClock())
+    style = args.color == "always" or args.color == "auto" and styled(sys.stdout, os.environ)
 
     async def session() -> None:
         try:
             await ConsoleChat(app, args.user, sys.stdin, sys.stdout,
-                              database=config.db_path, language=args.language).run()
+                              database=config.db_path, language=args.language,
+                              dialogs=config.dialogs_path.resolve(), style=style).run()
         finally:
             app.close()
 

@@ -18,19 +18,16 @@ A transcript (tests/transcripts/*.yaml) is the same conversation as data:
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.clock import FakeClock
 from bot.config import default_dialogs_dir
 from bot.dialog.engine import Engine
 from bot.dialog.loader import load_catalog
-from bot.dialog.registry import Registry, parse_duration
+from bot.dialog.registry import Registry
 from bot.dialog.render import to_plain
 from bot.dialog.spec import Catalog
 from bot.events import Incoming, Kind, Outgoing
@@ -147,46 +144,3 @@ def _default_catalog(folder: Path, stamp: tuple[tuple[str, int], ...]) -> Catalo
 def _stamp(folder: Path) -> tuple[tuple[str, int], ...]:
     return tuple(sorted((str(p), p.stat().st_mtime_ns) for p in folder.rglob("*")
                         if p.is_file()))
-
-
-def run_transcript(path: str | Path, dialogs: str | Path | None = None) -> None:
-    """Play a transcript file; raises AssertionError naming the step that differs."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    # language: es -- the person's app is in Spanish (Telegram's language_code)
-    chat = ChatClient(dialogs, language=data.get("language"))
-    actions: dict[str, Callable[[Any], list[Outgoing]]] = {
-        "user": lambda v: chat.send(str(v)),
-        "press": lambda v: chat.press(str(v)),
-        "location": lambda v: chat.share_location(float(v[0]), float(v[1])),
-        "wait": lambda v: chat.wait(seconds=_seconds(v)),
-        "nudge": lambda v: chat.nudge(),
-    }
-    for number, step in enumerate(data["steps"], 1):
-        what = next((k for k in actions if k in step), None)
-        if what is None:
-            raise AssertionError(f"{path}: step {number} has none of {', '.join(actions)}")
-        actions[what](step[what])
-        where = f"{path}: step {number} ({what}: {step[what]})"
-        if "bot" in step:
-            expected = [str(x) for x in step["bot"]]
-            got = chat.texts
-            differs = len(expected) != len(got) or any(
-                e not in g for e, g in zip(expected, got, strict=True))
-            if differs:
-                raise AssertionError(f"{where}\n expected replies containing: {expected}\n"
-                                     f" got: {got}")
-        if "buttons" in step and [str(b) for b in step["buttons"]] != chat.buttons:
-            raise AssertionError(f"{where}\n expected buttons {step['buttons']}\n"
-                                 f" got {chat.buttons}")
-        if "answers" in step:
-            for key, value in step["answers"].items():
-                if chat.answers.get(key) != value:
-                    raise AssertionError(f"{where}\n expected answer {key}={value!r}, "
-                                         f"got {chat.answers.get(key)!r}")
-
-
-def _seconds(value: Any) -> float:
-    delta = parse_duration(value)
-    if delta is None:
-        raise AssertionError(f"wait: '{value}' is not a duration like 15m")
-    return delta.total_seconds()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.testing import run_transcript
+from bot.transcripts import play
 
 TRANSCRIPTS = sorted((Path(__file__).parent / "transcripts").glob("*.yaml"))
 # Each transcript loads the dialogs afresh (~0.6 s): the quick loop (`-m "not slow"`) plays
@@ -18,7 +18,8 @@ QUICK = {"start", "checkin", "crisis"}
     pytest.param(p, id=p.stem, marks=() if p.stem in QUICK else pytest.mark.slow)
     for p in TRANSCRIPTS])
 def test_transcript(path: Path, dialogs_dir: Path) -> None:
-    run_transcript(path, dialogs_dir)
+    difference = play(path, dialogs_dir)
+    assert difference is None, str(difference)
 
 
 def test_the_quick_transcripts_exist() -> None:
@@ -32,9 +33,19 @@ def test_every_dialog_has_a_transcript(dialogs_dir: Path) -> None:
     assert dialogs <= covered, f"dialogs without a transcript: {sorted(dialogs - covered)}"
 
 
-@pytest.mark.slow  # loads the real dialogs: ~0.7 s
-def test_a_transcript_that_differs_names_the_step(tmp_path: Path, dialogs_dir: Path) -> None:
+def test_a_transcript_that_differs_names_the_step_and_shows_the_difference(
+        tmp_path: Path, dialogs_dir: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("steps:\n  - user: /start\n  - user: /help\n    bot: [Goodbye]\n")
-    with pytest.raises(AssertionError, match=r"bad.yaml: step 2 \(user: /help\)"):
-        run_transcript(bad, dialogs_dir)
+    bad.write_text("steps:\n  - user: /start\n  - user: /help\n    bot: [Goodbye]\n"
+                   "    buttons: [\"About this coach\", Nope]\n")
+    difference = play(bad, dialogs_dir)
+    assert difference is not None
+    assert str(difference).splitlines()[:4] == [
+        f"{bad}:3: step 2 (user: '/help')",
+        "  the replies differ (- expected to contain, + what came):",
+        "  reply 1:",
+        "  - Goodbye"]
+    assert "  + What would you like to do? Tap one, or tell me in your own words." in \
+        str(difference)
+    assert "  - Nope" in str(difference).splitlines()
+    assert "  + Settings" in str(difference).splitlines()
