@@ -18,13 +18,14 @@ from bot import places
 from bot.channels.base import Channel, button_limit
 from bot.channels.console import ConsoleChat
 from bot.channels.telegram.limits import CAPABILITIES as TELEGRAM
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock, OffsetClock, SystemClock
 from bot.config import Config
 from bot.dialog.engine import Engine
 from bot.dialog.loader import load_catalog
 from bot.dialog.registry import Registry
 from bot.dialog.spec import Catalog
 from bot.dispatch import Deliver, Dispatcher
+from bot.errors import BotError
 from bot.events import Incoming, Outgoing
 from bot.meetings.feeds import MeetingSources
 from bot.meetings.load import EXAMPLE
@@ -159,6 +160,15 @@ class App:
     async def known(self, user_id: int) -> bool:
         """Whether anything is stored about the person (false after /forget)."""
         return bool((await self.dispatcher.run(self.store.load_user, user_id)).known)
+
+    async def wait(self, delta: timedelta) -> int:
+        """The terminal chat's /wait: move the clock `delta` forward, and what falls due in
+        that time (check-backs, nudges) comes now, in order, as it would have. Only an App
+        built on an OffsetClock (the terminal chat's) can; the Telegram bot's runs on the
+        system's time, and this raises BotError there. Returns how many came."""
+        if not isinstance(self.clock, OffsetClock) or self.timers is None:
+            raise BotError("only the terminal chat's clock can be moved forward")
+        return await self.timers.advance(delta)
 
     @property
     def data_dir(self) -> Path:

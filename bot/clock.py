@@ -29,3 +29,26 @@ class FakeClock:
     def advance(self, delta: timedelta) -> datetime:
         self._now += delta
         return self._now
+
+
+class OffsetClock:
+    """The system's time, moved forward on request: the terminal chat's /wait, so that a
+    check-back due in 15 minutes can be tried now. Never moves back (what was saved at a
+    moved time stays in order)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def move_to(self, when: datetime) -> None:
+        ahead = when - self.now()
+        if ahead > timedelta(0):
+            self.offset += ahead
+
+
+def system_time(clock: Clock, when: datetime) -> datetime:
+    """The system's time at which `clock` will read `when`: APScheduler waits by the
+    system's time, the bot counts by its own clock (moved ahead in the terminal chat)."""
+    return datetime.now(UTC) + (when - clock.now())

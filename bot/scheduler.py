@@ -8,6 +8,10 @@ says when to look, and every look runs on the engine thread, never on the event 
   so a restart loses none; the engine decides, from the database, whether each is still
   pending and not too late, so one fired twice or after /cancel does nothing.
 - Nudges: one job every minute claims the reminders due (bot.nudges.Nudges).
+- The terminal chat's /wait moves its clock forward (bot.clock.OffsetClock): `advance`
+  hands over what falls due in that time, in order, each with the clock at its own due
+  time, exactly as if the time had passed. APScheduler itself waits by the system's time,
+  so every wake is set by how far ahead it is on the bot's clock.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
-from bot.clock import Clock
+from bot.clock import Clock, OffsetClock, system_time
 from bot.events import Incoming
 from bot.nudges import Nudges
 from bot.storage.base import FollowUp, TimerRows
@@ -96,7 +100,54 @@ class Timers:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
+    async def advance(self, delta: timedelta) -> int:
+        """Move the clock `delta` forward (the terminal chat's /wait; only an OffsetClock
+        moves), handing over every follow-up and nudge due in that time in the order they
+        fall due, each with the clock at its due time, and waiting for their steps and
+        replies: a check-back's own check-back comes too, and none is too late for its
+        grace period. Returns how many were handed over."""
+        clock = self._clock
+        if not isinstance(clock, OffsetClock):
+            raise TypeError("only an OffsetClock (the terminal chat's) can be moved forward")
+        target = clock.offset + delta  # exactly `delta` on, however long the steps take
+
+        def until() -> datetime:
+            return clock.now() - clock.offset + target
+
+        handed = await self._hand_over_due()
+        while (due := await self._next_due()) is not None and due <= until():
+            clock.move_to(due)
+            handed += await self._hand_over_due()
+        clock.offset = max(clock.offset, target)
+        handed += await self._hand_over_due()
+        # The wake set before was by the clock before it moved: set it again.
+        upcoming = await self._run_store(self._store.next_followup_due, clock.now())
+        now = clock.now()
+        self._wake_at(min(upcoming, now + POLL) if upcoming else now + POLL)
+        return handed
+
+    async def _next_due(self) -> datetime | None:
+        now = self._clock.now()
+        times = [await self._run_store(self._store.next_followup_due, now)]
+        if self.nudges is not None:
+            times.append(await self._run_store(self._store.next_nudge_due, now))
+        return min((t for t in times if t is not None), default=None)
+
+    async def _hand_over_due(self) -> int:
+        """Everything due by now, handed over, and its steps and replies done."""
+        followups = [f for f in await self._run_store(self._store.pending_followups,
+                                                     self._clock.now())
+                     if f.id not in self._firing]
+        for followup in followups:
+            self._fire(followup)
+        nudges = await self.nudges.tick() if self.nudges is not None else 0
+        await asyncio.gather(*self._tasks)  # those the wake job fired too
+        if self.nudges is not None:
+            await self.nudges.drain()
+        return len(followups) + nudges
+
     def next_wake(self) -> datetime | None:
+        """When the follow-up job wakes next, by the system's time."""
         job = self._scheduler.get_job(WAKE)
         return None if job is None else job.next_run_time
 
@@ -107,14 +158,16 @@ class Timers:
             self._again = True  # the job looks again before it sets its next wake
             return
         upcoming = self.next_wake()
-        if upcoming is None or due < upcoming:
+        if upcoming is None or system_time(self._clock, due) < upcoming:
             self._wake_at(due)
 
     def _wake_at(self, when: datetime) -> None:
         if self._stopping:
             return
+        now = self._clock.now()
         self._scheduler.add_job(
-            self._wake, DateTrigger(run_date=max(when, self._clock.now()), timezone=UTC),
+            self._wake, DateTrigger(run_date=system_time(self._clock, max(when, now)),
+                                    timezone=UTC),
             id=WAKE, replace_existing=True, coalesce=True, max_instances=1,
             # A busy loop may start the job a little late; the engine applies the real
             # grace period against each due time, so never let APScheduler drop it.

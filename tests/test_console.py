@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pty
 import queue
+import re
 import shutil
 import signal
 import stat
@@ -45,6 +48,7 @@ def test_buttons_by_number_or_label_and_commands(tmp_path: Path) -> None:
                                        "/cancel", "/nonsense"])
     assert "bot> What would you like to change?" in out
     assert "bot> Thank you. I'll keep your reason in mind: my health." in out
+    assert "\x1b" not in out  # bold and italic only in a terminal, not into a pipe
     assert "bot> SMART Recovery is a science-based self-help approach" in out
     assert "bot> Okay, we've stopped there." in out
     assert "bot> I don't know /nonsense." in out
@@ -162,3 +166,79 @@ def test_the_chat_can_be_an_app_in_another_language(tmp_path: Path) -> None:
     out = run_chat(tmp_path / "c.db", ["/start", "/language", "English"], "--language", "es")
     assert "Hola, soy tu coach de SMART." in out
     assert "Okay, I'll speak English from now on." in out
+
+
+def test_the_chat_names_the_dialogs_folder_it_uses(tmp_path: Path) -> None:
+    """It silently took ./dialogs when there was one: a counsellor editing a copy could not
+    tell whether the chat used it."""
+    shutil.copytree(ROOT / "dialogs", tmp_path / "dialogs")
+    result = subprocess.run([sys.executable, "-m", "bot", "chat", "--db",
+                             str(tmp_path / "c.db")], input="", capture_output=True,
+                            text=True, timeout=30, cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+    count = len([p for p in (tmp_path / "dialogs").glob("*.yaml") if p.name != "messages.yaml"])
+    assert f"dialogs: {tmp_path / 'dialogs'} ({count} dialogs, in en and es)\n" in result.stdout
+
+
+def test_bold_and_italic_in_a_terminal_plain_elsewhere(tmp_path: Path) -> None:
+    """A terminal (a pty here) gets ANSI bold and italic; the chat printed **bold** as
+    plain text everywhere. Into a pipe it stays plain (test_buttons_by_number...)."""
+    main, terminal = pty.openpty()
+    typed = "\n".join(["/start", "3", "drinking", "my health", "9", "/urge", "7"]) + "\n"
+    with subprocess.Popen(chat_command(tmp_path / "c.db"), stdin=subprocess.PIPE,
+                          stdout=terminal, stderr=subprocess.DEVNULL, cwd=ROOT,
+                          env={**os.environ, "TERM": "xterm", "NO_COLOR": ""}) as proc:
+        os.close(terminal)
+        chunks: list[bytes] = []
+
+        def read() -> None:
+            with contextlib.suppress(OSError):  # EIO once the chat has closed it
+                while chunk := os.read(main, 4096):
+                    chunks.append(chunk)
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        assert proc.stdin is not None
+        proc.stdin.write(typed.encode())
+        proc.stdin.close()
+        assert proc.wait(timeout=30) == 0
+        reader.join(timeout=5)
+    os.close(main)
+    out = b"".join(chunks).decode().replace("\r\n", "\n")  # a terminal ends lines so
+    assert "I'll keep your reason in mind: \x1b[1mmy health\x1b[22m." in out
+    assert "You told me: \x1b[3mmy health\x1b[23m." in out
+
+
+def test_pictures_and_files_are_saved_privately_and_their_paths_printed(
+        tmp_path: Path) -> None:
+    """The progress chart showed as "[picture, 30809 bytes]": nothing to look at."""
+    data = tmp_path / "data"
+    out = run_chat(data / "c.db", ["/progress", "/export"])
+    folder = data / "exports" / "1"
+    picture = next(folder.glob("picture-*.png"))
+    assert re.fullmatch(r"picture-\d{8}-\d{6}\.png", picture.name)
+    assert f"bot> [picture saved: {picture}, {picture.stat().st_size} bytes" in out
+    assert picture.read_bytes().startswith(b"\x89PNG")
+    export = next(folder.glob("*.json"))
+    assert f"bot> [file saved: {export}" in out
+    for file in (picture, export):
+        assert stat.S_IMODE(file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
+def test_wait_brings_the_check_back_and_the_daily_nudge_now(tmp_path: Path) -> None:
+    """A 15-minute check-back could only be tried by waiting 15 minutes."""
+    out = run_chat(tmp_path / "c.db", [
+        "/urge", "7", "Put it off for 15 minutes",
+        "/wait 10m",  # not yet
+        "/wait 5m",
+        "/reminder 20:30 Europe/London",
+        "/wait 1d",
+        "/wait soon"])
+    ten, five, day = out.split("later]\n")[1:4]
+    assert "[Nothing was due. The chat's clock: " in ten and "10 minutes ahead of yours" in ten
+    assert "bot> It's been 15 minutes. How strong is the urge now, 0 to 10? It was 7." in five
+    assert "15 minutes ahead of yours]" in five
+    assert re.search(r"\[\w{3} \d+ \w{3} \d\d:\d\d\]\nbot> Time for your daily check-in", day)
+    assert "1 day 15 minutes ahead of yours]" in day
+    assert "[/wait takes how long to wait: 30s, 15m, 2h or 1d]" in out

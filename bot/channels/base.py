@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -87,6 +88,10 @@ class Host(Protocol):
     async def resume(self, user_id: int) -> list[Outgoing]: ...
 
     async def known(self, user_id: int) -> bool: ...
+
+    async def wait(self, delta: timedelta) -> int:
+        """Move the clock forward (the terminal chat's /wait only: BotError elsewhere)."""
+        ...
 
 
 def button_limit(channels: Iterable[Capabilities]) -> tuple[str, int] | None:

@@ -208,6 +208,10 @@ class TimerRows(Protocol):
         """When the first follow-up due after `after` is due (None: there is none)."""
         ...
 
+    def next_nudge_due(self, after: datetime) -> datetime | None:
+        """When the first active person's reminder due after `after` is due (None: none)."""
+        ...
+
     def claim_nudges(self, now: datetime, grace: timedelta,
                      schedule: Callable[[Reminder, datetime], tuple[datetime, datetime]],
                      limit: int | None = None) -> list[Nudge]:

@@ -445,6 +445,13 @@ class SqliteStore:
                        None)
         return _reminder(row) if row else None
 
+    def next_nudge_due(self, after: datetime) -> datetime | None:
+        with self._lock:
+            row = self.db.execute(
+                "select min(r.next_due) from reminders r join users u on u.id = r.user_id "
+                "where r.next_due > ? and u.active = 1", [_iso(after)]).fetchone()
+        return _dt(row[0]) if row and row[0] else None
+
     def claim_nudges(self, now: datetime, grace: timedelta,
                      schedule: Callable[[Reminder, datetime], tuple[datetime, datetime]],
                      limit: int | None = None) -> list[Nudge]:
