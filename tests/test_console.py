@@ -156,7 +156,7 @@ def test_an_operators_config_does_not_fill_the_chat_with_log_lines(tmp_path: Pat
     result = subprocess.run(chat_command(tmp_path / "c.db", "--config", str(config)),
                             input="/helpline\n", capture_output=True, text=True, timeout=30,
                             cwd=ROOT)
-    assert "**Leeds Line**: 0113 496 0000\n     Open day and night" in result.stdout
+    assert "Leeds Line: 0113 496 0000\n     Open day and night" in result.stdout
     assert " INFO " not in result.stdout + result.stderr and \
         "INFO transitions" not in result.stderr
 

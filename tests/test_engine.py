@@ -627,3 +627,10 @@ def test_the_help_menu_lists_every_dialog_with_a_command_by_itself(write_dialogs
     chat.send("/help")
     chat.send("4")  # the step's own button comes after the menu
     assert chat.texts == ["A coach."]
+
+
+def test_a_value_marked_as_formatting_is_bold_and_still_escaped() -> None:
+    from bot.dialog.render import Marked, to_html
+    assert to_html("Call {line}", {"line": Marked("**A & B** <line>")}) == \
+        "Call <b>A &amp; B</b> &lt;line&gt;"
+    assert to_html("You said {said}", {"said": "**A & B**"}) == "You said **A &amp; B**"

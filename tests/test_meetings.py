@@ -251,11 +251,11 @@ def test_meetings_by_place_name_typo_ambiguity_and_nothing_near(dialogs_dir: Pat
 def test_the_helpline_open_and_closed(dialogs_dir: Path) -> None:
     open_chat = chat_at(dialogs_dir, datetime(2026, 11, 27, 10, 0, tzinfo=UTC))  # Friday
     open_chat.send("what's the helpline number")
-    assert open_chat.texts == ["You can talk to someone now:\n\n**Leeds Recovery Line**: "
+    assert open_chat.texts == ["You can talk to someone now:\n\nLeeds Recovery Line: "
                                "0113 496 0000\nOpen now, until 17:00"]
     closed = chat_at(dialogs_dir, datetime(2026, 11, 28, 22, 0, tzinfo=UTC))  # Saturday night
     closed.send("/helpline")
-    assert "Leeds Recovery Line**: 0113 496 0000\nClosed now, opens Monday at 09:00" in \
+    assert "Leeds Recovery Line: 0113 496 0000\nClosed now, opens Monday at 09:00" in \
         closed.text
     assert "116 123" in closed.text  # what is open now
 
@@ -278,22 +278,22 @@ def test_several_helplines_the_one_for_what_was_asked_first(dialogs_dir: Path) -
     chat.send("is there a gambling helpline i can call")
     assert chat.texts == [  # its own line first; the general ones; not drink or family lines
         "You can talk to someone now:\n\n"
-        "**GamLine** (gambling): 0808 000 0002 · https://gamline.example\nOpen day and night"
-        "\n\n**Night Line**: 0800 000 0001\nOpen now, until 02:00"
-        "\n\n**Leeds Recovery Line**: 0113 496 0000\nClosed now, opens Monday at 09:00"]
+        "GamLine (gambling): 0808 000 0002 · https://gamline.example\nOpen day and night"
+        "\n\nNight Line: 0800 000 0001\nOpen now, until 02:00"
+        "\n\nLeeds Recovery Line: 0113 496 0000\nClosed now, opens Monday at 09:00"]
 
     family = chat_at(dialogs_dir, datetime(2026, 11, 30, 11, 0, tzinfo=UTC), helplines=LINES)
     family.send("my son is drinking again, who can i talk to")
-    shown = re.findall(r"\*\*(.+?)\*\*", family.text)
+    shown = bold(family)
     # Theirs first (drink, family), then the general ones; those open now before the rest.
     assert shown == ["Drinkline", "Family Line", "Leeds Recovery Line", "Night Line"]
-    assert "**Family Line** (for family and friends): 0300 000 0004\nOpen now, until 16:00" \
+    assert "Family Line (for family and friends): 0300 000 0004\nOpen now, until 16:00" \
         in family.text
 
     nothing_known = chat_at(dialogs_dir, datetime(2026, 11, 30, 11, 0, tzinfo=UTC),
                             helplines=LINES)
     nothing_known.send("/helpline")  # every line, general first, family last
-    assert re.findall(r"\*\*(.+?)\*\*", nothing_known.text) == [
+    assert bold(nothing_known) == [
         "Leeds Recovery Line", "GamLine", "Drinkline", "Family Line", "Night Line"]
 
 
@@ -303,7 +303,7 @@ def test_the_focus_given_at_the_start_chooses_the_line(dialogs_dir: Path) -> Non
     chat.press("Let's begin")
     chat.send("cutting down on the booze")
     chat.send("/helpline")
-    assert re.findall(r"\*\*(.+?)\*\*", chat.text) == ["Drinkline", "Leeds Recovery Line",
+    assert bold(chat) == ["Drinkline", "Leeds Recovery Line",
                                                           "Night Line"]
 
 
@@ -316,6 +316,11 @@ def english(dialogs_dir: Path):  # type: ignore[no-untyped-def]
     lang = load_catalog(dialogs_dir, default_registry()).language(None)
     return (lambda key, **values: fill(lang.texts[key], values, escape=False),
             lang.understanding.words)
+
+
+def bold(chat: ChatClient) -> list[str]:
+    """The words the latest replies show in bold (the helplines' names)."""
+    return re.findall(r"<b>(.+?)</b>", "\n".join(r.text for r in chat.replies))
 
 
 def test_helpline_hours_past_midnight_and_in_the_persons_time(dialogs_dir: Path) -> None:

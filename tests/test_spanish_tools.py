@@ -42,7 +42,7 @@ def spanish(dialogs_dir: Path, when: datetime = FRIDAY_NOON,
 def test_helpline_hours_in_spanish(dialogs_dir: Path) -> None:
     open_chat = spanish(dialogs_dir, datetime(2026, 11, 27, 10, 0, tzinfo=UTC))
     open_chat.send("/helpline")
-    assert "**Leeds Recovery Line**: 0113 496 0000\nAbierto ahora, hasta las 17:00" in \
+    assert "Leeds Recovery Line: 0113 496 0000\nAbierto ahora, hasta las 17:00" in \
         open_chat.text
     closed = spanish(dialogs_dir, datetime(2026, 11, 28, 22, 0, tzinfo=UTC))  # Saturday
     closed.send("/helpline")

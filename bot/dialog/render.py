@@ -20,6 +20,15 @@ _ITALIC = re.compile(r"(?<![*\w])\*(?=\S)([^*]+?)(?<=\S)\*(?![*\w])")
 _TAG = re.compile(r"<[^>]+>")
 
 
+class Marked(str):
+    """A computed value with the authors' light markup (**bold**, *italic*) meant as
+    formatting, e.g. a helpline's name in bold; escaped like any value otherwise."""
+
+
+def _markup(escaped: str) -> str:
+    return _ITALIC.sub(r"<i>\1</i>", _BOLD.sub(r"<b>\1</b>", escaped))
+
+
 def placeholders(text: str) -> tuple[list[str], list[str]]:
     """The answer keys a text uses, and what is wrong with its placeholders."""
     keys: list[str] = []
@@ -60,15 +69,16 @@ def fill(text: str, values: Mapping[str, Any], *, escape: bool = True) -> str:
         key, _, fallback = match.group(1).partition("|")
         value = values.get(key.strip())
         shown = show(value) if value not in (None, "") else fallback.strip()
-        return html.escape(shown, quote=False) if escape else shown
+        if not escape:
+            return shown
+        return _markup(html.escape(shown, quote=False)) if isinstance(value, Marked) else \
+            html.escape(shown, quote=False)
     return _TOKEN.sub(replace, text)
 
 
 def to_html(text: str, values: Mapping[str, Any]) -> str:
     """An author's text as Telegram HTML, with answers filled in and escaped."""
-    escaped = html.escape(text, quote=False)
-    marked = _ITALIC.sub(r"<i>\1</i>", _BOLD.sub(r"<b>\1</b>", escaped))
-    return fill(marked, values)
+    return fill(_markup(html.escape(text, quote=False)), values)
 
 
 def to_plain(text: str) -> str:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import HelplineConfig
 from bot.dialog.registry import FactContext, Registry, check_in_save, check_none
+from bot.dialog.render import Marked
 from bot.dialog.turn import Turn
 from bot.events import Venue
 from bot.formats import Say, clock, day_and_time, decimal, items
@@ -245,7 +246,7 @@ def register(reg: Registry, index: MeetingIndex, helplines: tuple[HelplineConfig
             reach = " · ".join(p for p in (line.phone, line.website) if p)
             texts.append(f"**{line.name}**{about}: {reach}\n"
                          f"{line.status(ctx.now, zone, ctx.text, ctx.locale)}")
-        return "\n\n".join(texts)
+        return Marked("\n\n".join(texts))  # the lines' names in bold
 
     reg.facts["meetings_nearby"] = meetings_nearby
     reg.facts["online_meetings"] = online_meetings
