@@ -48,7 +48,7 @@ def test_unknown_dialog(tmp_path: Path, dialogs_dir: Path,
                         capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["graph", "nope", "--dialogs", str(dialogs_dir)]) == 1
     assert "no dialog 'nope' (there are: abc, barriers, cba, checkin, crisis, export, " \
-        "feelings, forget, goals, help, helpline, language, lapse, meeting, nudge, plan, " \
+        "feelings, forget, goals, halt, help, helpline, language, lapse, meeting, nudge, plan, " \
         "progress, reminder, settings, start, urge, " \
         "urges, vaci, values)" in capsys.readouterr().err
 
