@@ -32,7 +32,8 @@ def test_image_without_graphviz_falls_back_to_mermaid(tmp_path: Path, dialogs_di
     monkeypatch.setattr("bot.dialog.graph.graphviz_available", lambda: False)
     assert main(["graph", "help", "-o", str(tmp_path / "help.svg"),
                  "--dialogs", str(dialogs_dir)]) == 0
-    assert (tmp_path / "help.mmd").read_text().count("menu --> ") == 10
+    # The menu step: its own button ("About this coach"); the dialogs it lists open by themselves.
+    assert (tmp_path / "help.mmd").read_text().count("menu --> ") == 1
     assert "graphviz is not installed" in capsys.readouterr().err
 
 
