@@ -58,6 +58,7 @@ def test_a_transcript_that_differs_is_shown_with_its_line(copy: Path) -> None:
         "  + Is it B, then?"]
 
 
+@pytest.mark.slow  # ~1 s
 def test_invalid_dialogs_are_listed_before_any_transcript(copy: Path) -> None:
     help_file = copy / "dialogs" / "help.yaml"
     help_file.write_text(help_file.read_text().replace("start: menu", "start: manu"))

@@ -206,6 +206,7 @@ states:
 """
 
 
+@pytest.mark.slow  # a copy of the dialogs, validated: ~1 s
 def test_validate_names_each_translation_fault_with_file_and_line(tmp_path: Path) -> None:
     folder = tmp_path / "dialogs"
     shutil.copytree(DIALOGS, folder)
@@ -241,6 +242,7 @@ def test_validate_names_each_translation_fault_with_file_and_line(tmp_path: Path
     assert len(shown) == 10, shown  # one problem per fault, no follow-on noise
 
 
+@pytest.mark.slow  # ~1 s
 def test_a_language_folder_needs_its_understanding(tmp_path: Path) -> None:
     folder = tmp_path / "dialogs"
     shutil.copytree(DIALOGS, folder)
