@@ -7,11 +7,15 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import HelplineConfig
 from bot.meetings.load import load_files, summary
 from bot.meetings.model import Meeting, next_start
 from bot.meetings.search import MeetingIndex
+
+if TYPE_CHECKING:
+    from bot.testing import ChatClient
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "bot" / "meetings" / "example_meetings.json"
 

@@ -120,9 +120,9 @@ async def test_start_answers_with_inline_buttons_and_sets_the_menu(
     assert first.params["parse_mode"] == "HTML"
     assert [c["command"] for c in emulator.commands] == [
         # The /help menu's order (each dialog's `menu:`), then the others by command.
-        "urge", "lapse", "cba", "values", "abc", "halt", "goals", "plan", "vaci", "checkin", "progress",
-        "urges", "meeting", "helpline", "barriers", "place", "settings", "export", "forget",
-        "help", "language", "reminder", "start", "cancel"]
+        "urge", "lapse", "cba", "values", "abc", "halt", "goals", "plan", "vaci", "checkin",
+        "progress", "urges", "meeting", "helpline", "barriers", "place", "settings", "export",
+        "forget", "help", "language", "reminder", "start", "cancel"]
 
 
 @pytest.mark.asyncio
