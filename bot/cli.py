@@ -168,15 +168,16 @@ def _test(args: argparse.Namespace) -> int:
 
 
 def _new_dialog(args: argparse.Namespace) -> int:
-    from bot.scaffold import new_dialog
+    from bot.scaffold import new_dialog, shown
 
     folder = args.dialogs or default_dialogs_dir()
     made = new_dialog(args.name, folder, args.transcripts or _transcripts_of(folder))
     for path in (made.dialog, made.transcript, *made.overlays):
-        print(f"wrote {path}")
-    print(f"Next: change the steps in {made.dialog.name}, check them with `smart-coach validate "
-          f"{folder}`, try /{args.name} in `smart-coach chat`, and play the transcript with "
-          f"`smart-coach test {made.transcript}` (README: \"Adding a tool\").")
+        print(f"wrote {shown(path)}")
+    print(f"Next: change the steps in {shown(made.dialog)}, check them with `smart-coach "
+          f"validate {shown(folder)}`, try /{args.name} in `smart-coach chat`, and play the "
+          f"transcript with `smart-coach test {shown(made.transcript)}` (README: \"Adding a "
+          "tool\").")
     return 0
 
 

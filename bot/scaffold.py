@@ -96,6 +96,14 @@ class NewDialog:
     overlays: tuple[Path, ...]
 
 
+def shown(path: Path) -> Path:
+    """A path as a person in the current folder would type it."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
 def new_dialog(name: str, dialogs: Path, transcripts: Path) -> NewDialog:
     """Write a new dialog's files; raises BotError (saying why) rather than overwrite."""
     if not NAME.match(name):
@@ -112,7 +120,8 @@ def new_dialog(name: str, dialogs: Path, transcripts: Path) -> NewDialog:
     title = name.replace("_", " ").capitalize()
     dialog.write_text(DIALOG.format(name=name, title=title), encoding="utf-8")
     transcripts.mkdir(parents=True, exist_ok=True)
-    transcript.write_text(TRANSCRIPT.format(name=name, path=transcript), encoding="utf-8")
+    transcript.write_text(TRANSCRIPT.format(name=name, path=shown(transcript)),
+                          encoding="utf-8")
     for overlay in overlays:
         overlay.write_text(OVERLAY.format(name=name, title=title,
                                           language=overlay.parent.name), encoding="utf-8")

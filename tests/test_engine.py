@@ -634,3 +634,15 @@ def test_a_value_marked_as_formatting_is_bold_and_still_escaped() -> None:
     assert to_html("Call {line}", {"line": Marked("**A & B** <line>")}) == \
         "Call <b>A &amp; B</b> &lt;line&gt;"
     assert to_html("You said {said}", {"said": "**A & B**"}) == "You said **A &amp; B**"
+
+
+def test_the_real_help_menu_is_every_tool_in_its_order(dialogs_dir: Path) -> None:
+    """Whatever tools a folder has: the real /help shows each in the menu's order, then
+    "About this coach" (the transcripts leave the list to this test, so adding a tool does
+    not break them)."""
+    chat = ChatClient(dialogs_dir)
+    chat.send("/help")
+    menu = chat.engine.catalog.menu()
+    assert chat.buttons == [d.title for d in menu] + ["About this coach"]
+    assert [d.name for d in menu][:3] == ["urge", "lapse", "cba"]
+    assert not {"start", "help", "export", "forget"} & {d.name for d in menu}
