@@ -21,12 +21,12 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.dialog.spec import CRISIS_DIALOG
 from bot.nlu.crisis import RISK, Context, written_words
 from bot.nlu.load import load_understanding
 from bot.nlu.normalize import normalize
 from bot.nlu.understanding import Understanding
 from bot.testing import ChatClient
+from tests.test_safety_eval import play
 
 DIALOGS = Path(__file__).resolve().parent.parent / "dialogs"
 EVAL = Path(__file__).parent / "eval" / "es"
@@ -205,16 +205,6 @@ def test_dev_feelings_and_conversations(es: Understanding, figures: list[str]) -
                    f"conversations {rate(len(cases) - len(off), len(cases))}")
     assert 1 - len(wrong) / len(items) >= FLOORS["dev"]["feelings"], wrong
     assert 1 - len(off) / len(cases) >= FLOORS["dev"]["context"], off
-
-
-def play(chat: ChatClient, messages: list[str]) -> str:
-    """crisis, ask or ordinary: where the engine is after the last message."""
-    for text in messages:
-        chat.send(text)
-    dialog, state = chat.position
-    if dialog != CRISIS_DIALOG:
-        return "ordinary"
-    return "ask" if state in ("ask", "ask_again") else "crisis"
 
 
 @pytest.mark.slow
