@@ -140,11 +140,14 @@ def test_settings_show_what_each_is_now(catalog: Catalog) -> None:
     chat.send("Mexico")
     assert chat.texts[0] == "Done: the crisis numbers are now those for Mexico."
     assert "Crisis lines: Mexico" in chat.buttons
-    chat.press("Language: English")
+    chat.send("change the language")  # a setting by its name, typed
+    assert chat.position == ("language", "choose")
     chat.press("Español")
     chat.send("/settings")
     assert chat.buttons[0] == "Idioma: Español"
     assert chat.buttons[2].startswith("Resumen semanal: ")
+    chat.send("el idioma")
+    assert chat.position == ("language", "choose")
 
 
 def test_a_spanish_crisis_reply_has_the_lines_of_their_country(catalog: Catalog) -> None:

@@ -650,6 +650,11 @@ class Engine:
             f" {label} " in padded or (" " in typed and f" {typed} " in f" {label} "))]
         if len(near) == 1 and state.expect != "text":
             return choices[near[0]].data
+        # A setting's name ("Language: English"): "the language" or "idioma" means that one.
+        names = [normalize(c.label.split(":", 1)[0]) if ":" in c.label else "" for c in choices]
+        named = [i for i, name in enumerate(names) if name and f" {name} " in padded]
+        if len(named) == 1 and state.expect != "text":
+            return choices[named[0]].data
         # A step that takes typed words reads them itself ("ok, calling them now" is not
         # "ok"); plain yes and no stand for buttons only where nothing else is read.
         said = step.words.yes_or_no(text) if state.expect != "text" else None
